@@ -1,0 +1,1 @@
+"""The Concur client: HTTP, auth, pagination (how to fetch) and Identity/Spend (what to fetch)."""

@@ -1,0 +1,54 @@
+"""Logging set-up for the CLI: text or JSON lines on stderr, always through the redacting filter."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+
+from oaa_concur.redact import RedactingFilter
+
+LOG = logging.getLogger("oaa_concur")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for schedulers and log shippers."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        extra = getattr(record, "fields", None)
+        if isinstance(extra, dict):
+            entry.update(extra)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def setup_logging(*, verbosity: int = 0, quiet: bool = False, log_format: str = "text") -> None:
+    """Configure the root logger once per process (idempotent: tests call the CLI many times).
+
+    verbosity 0: our INFO; 1: our DEBUG; 2+: DEBUG for httpx/oaaclient too (still redacted).
+    """
+    level = logging.WARNING if quiet else (logging.DEBUG if verbosity >= 1 else logging.INFO)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s"))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if getattr(old, "_oaa_concur", False):
+            root.removeHandler(old)
+    handler._oaa_concur = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbosity >= 2 else logging.WARNING)
+    LOG.setLevel(level)
+    for name in ("httpx", "httpcore", "urllib3", "oaaclient", "uvicorn"):
+        logging.getLogger(name).setLevel(logging.DEBUG if verbosity >= 2 else logging.WARNING)
