@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from oaa_concur import redact
 from oaa_concur.errors import ConfigError
 
 DEFAULT_CONCUR_URL = "https://us.api.concursolutions.com"
@@ -63,6 +64,13 @@ class Secrets:
             request_token=env.get("CONCUR_REQUEST_TOKEN") or None,
             veza_api_key=env.get("VEZA_API_KEY") or None,
         )
+
+    def register(self) -> Secrets:
+        """Tell ``oaa_concur.redact`` about every secret so no log or error can show it."""
+        for value in (self.client_secret, self.refresh_token, self.request_token,
+                      self.veza_api_key):
+            redact.register(value)
+        return self
 
 
 _ENV = {

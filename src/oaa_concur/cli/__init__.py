@@ -55,9 +55,13 @@ def common_options(func: F) -> F:
     return func
 
 
-def settings_from(kwargs: dict[str, Any]) -> Settings:
-    """Pop the common options out of ``kwargs`` and resolve them into ``Settings``."""
+def settings_from(kwargs: dict[str, Any], **overrides: Any) -> Settings:
+    """Pop the common options out of ``kwargs`` and resolve them into ``Settings``.
+
+    ``overrides`` are command-specific settings (``allow_shrink=...``); None means "not given".
+    """
     cli_values = {k: kwargs.pop(k) for k in list(kwargs) if k in _COMMON_NAMES}
+    cli_values.update(overrides)
     config_path = cli_values.pop("config_path", None)
     if not cli_values.get("verbose"):
         cli_values.pop("verbose", None)

@@ -1,16 +1,49 @@
-"""CLI commands: discover (not built yet)."""
+"""CLI command ``discover``: full discovery, payload file, snapshot and push (design.md §2.1)."""
 
 from __future__ import annotations
 
-import sys
+import logging
+from pathlib import Path
+from typing import Any
 
 import click
 
+from oaa_concur.cli import common_options, settings_from
+from oaa_concur.config import Secrets
+from oaa_concur.progress import progress_display
+from oaa_concur.summary import summarize
+from oaa_concur.sync import SyncOptions, run_sync
+
+LOG = logging.getLogger("oaa_concur")
+
 
 def register(root: click.Group) -> None:
-    @root.command("discover", context_settings={"ignore_unknown_options": True})
-    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-    def _stub(args: tuple[str, ...]) -> None:
-        """Not built yet."""
-        click.echo("error: 'discover' is not built yet.", err=True)
-        sys.exit(2)
+    @root.command("discover")
+    @click.option("--save-json", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                  help="Write the OAA payload to this file (mode 0600).")
+    @click.option("--no-push", is_flag=True, help="Discover and record a snapshot, do not push.")
+    @click.option("--dry-run", is_flag=True, help="Same as --no-push.")
+    @click.option("--allow-shrink", is_flag=True, default=None,
+                  help="Push even if the user count fell more than the limit.")
+    @click.option("--max-shrink", type=float, default=None,
+                  help="Largest allowed drop in users against the last push (default 0.10).")
+    @common_options
+    def discover(
+        save_json: Path | None,
+        no_push: bool,
+        dry_run: bool,
+        allow_shrink: bool | None,
+        max_shrink: float | None,
+        **kwargs: Any,
+    ) -> None:
+        """Discover Concur users and roles; record a snapshot; push to Veza."""
+        settings = settings_from(kwargs, allow_shrink=allow_shrink, max_shrink=max_shrink)
+        secrets = Secrets.from_env().register()
+        options = SyncOptions(save_json=save_json, push=not (no_push or dry_run))
+        with progress_display() as progress:
+            outcome = run_sync(settings, secrets, options, progress=progress)
+        summary = summarize(outcome.result, warnings=len(outcome.warnings),
+                            seconds=outcome.seconds)
+        LOG.info("run complete", extra={"fields": summary.as_dict()})
+        where = "pushed to Veza" if outcome.pushed else "not pushed"
+        click.echo(f"{summary.line()}; snapshot {outcome.snapshot_id}; {where}.")

@@ -1,0 +1,52 @@
+"""The one-line summary of a run (users, active, roles, grants, warnings, requests, seconds)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from oaa_concur.models import DiscoveryResult
+
+
+@dataclass(frozen=True)
+class Summary:
+    users: int
+    active: int
+    roles: int
+    grants: int
+    data_issues: int
+    warnings: int
+    requests: int
+    seconds: float
+
+    def line(self) -> str:
+        return (
+            f"{self.users} users ({self.active} active), {self.roles} roles, "
+            f"{self.grants} grants, {self.data_issues} data issues, {self.warnings} Veza "
+            f"warnings, {self.requests} requests, {self.seconds:.1f} s"
+        )
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def summarize(result: DiscoveryResult, *, warnings: int = 0, seconds: float = 0.0) -> Summary:
+    """Count what the OAA payload will hold: Spend roles plus ENTITLEMENT_* access."""
+    role_codes: set[str] = set()
+    grants = 0
+    for user in result.users:
+        role_codes.update(f"ENTITLEMENT_{p}" for p in user.entitlements)
+        grants += len(user.entitlements)
+    for profile in result.spend.values():
+        role_codes.update(grant.role_code for grant in profile.roles)
+        grants += len(profile.roles)
+    stats = result.stats
+    return Summary(
+        users=len(result.users),
+        active=sum(1 for u in result.users if u.active),
+        roles=len(role_codes),
+        grants=grants,
+        data_issues=len(result.issues),
+        warnings=warnings,
+        requests=stats.requests if stats else 0,
+        seconds=seconds or (stats.duration_s if stats else 0.0),
+    )
