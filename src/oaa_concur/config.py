@@ -67,8 +67,12 @@ class Secrets:
 
     def register(self) -> Secrets:
         """Tell ``oaa_concur.redact`` about every secret so no log or error can show it."""
-        for value in (self.client_secret, self.refresh_token, self.request_token,
-                      self.veza_api_key):
+        for value in (
+            self.client_secret,
+            self.refresh_token,
+            self.request_token,
+            self.veza_api_key,
+        ):
             redact.register(value)
         return self
 

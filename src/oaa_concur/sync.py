@@ -96,16 +96,12 @@ def run_sync(
 
 def _require_veza(settings: Settings, secrets: Secrets) -> None:
     if not settings.veza_url:
-        raise ConfigError(
-            "No Veza URL is set", "set VEZA_URL or --veza-url, or run with --no-push"
-        )
+        raise ConfigError("No Veza URL is set", "set VEZA_URL or --veza-url, or run with --no-push")
     if not secrets.veza_api_key:
         raise ConfigError("VEZA_API_KEY is not set", "export it, or run with --no-push")
 
 
-def _push(
-    app: object, settings: Settings, secrets: Secrets, result: DiscoveryResult
-) -> list[str]:
+def _push(app: object, settings: Settings, secrets: Secrets, result: DiscoveryResult) -> list[str]:
     from oaa_concur import oaa
 
     assert settings.veza_url is not None and secrets.veza_api_key is not None

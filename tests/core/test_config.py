@@ -15,8 +15,10 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_precedence_cli_over_env_over_file_over_default(tmp_path: Path) -> None:
-    cfg = write(tmp_path, 'concur-url = "https://file.example"\nconcurrency = 3\n'
-                          'provider_name = "FromFile"\n')
+    cfg = write(
+        tmp_path,
+        'concur-url = "https://file.example"\nconcurrency = 3\nprovider_name = "FromFile"\n',
+    )
     env = {"CONCUR_URL": "https://env.example", "HOME": str(tmp_path)}
     s = resolve_settings({"concurrency": 5}, env=env, config_path=cfg)
     assert s.concur_url == "https://env.example"
@@ -65,8 +67,9 @@ def test_missing_config_file(tmp_path: Path) -> None:
 
 
 def test_secrets_come_from_the_environment_only() -> None:
-    s = Secrets.from_env({"CONCUR_CLIENT_ID": "id", "CONCUR_CLIENT_SECRET": "",
-                          "VEZA_API_KEY": "k" * 10})
+    s = Secrets.from_env(
+        {"CONCUR_CLIENT_ID": "id", "CONCUR_CLIENT_SECRET": "", "VEZA_API_KEY": "k" * 10}
+    )
     assert s.client_id == "id"
     assert s.client_secret is None
     assert s.veza_api_key == "k" * 10

@@ -24,27 +24,54 @@ from oaa_concur.redact import redact
 F = TypeVar("F", bound=Callable[..., Any])
 
 _COMMON = [
-    click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
-                 help="TOML config file (no secrets allowed in it)."),
-    click.option("--state-dir", type=click.Path(path_type=Path), default=None,
-                 help="State directory (credentials, snapshots, lock). Env OAA_CONCUR_STATE_DIR."),
-    click.option("--concur-url", default=None,
-                 help="Host for the first token request. Env CONCUR_URL."),
+    click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="TOML config file (no secrets allowed in it).",
+    ),
+    click.option(
+        "--state-dir",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="State directory (credentials, snapshots, lock). Env OAA_CONCUR_STATE_DIR.",
+    ),
+    click.option(
+        "--concur-url", default=None, help="Host for the first token request. Env CONCUR_URL."
+    ),
     click.option("--veza-url", default=None, help="Veza tenant URL. Env VEZA_URL."),
     click.option("--provider-name", default=None, help="Veza provider name (default Concur)."),
-    click.option("--data-source-name", default=None,
-                 help="Veza data source name (default 'Concur - <company UUID>')."),
-    click.option("--concurrency", type=int, default=None,
-                 help="Parallel Concur requests (default 8)."),
-    click.option("--ca-bundle", type=click.Path(path_type=Path), default=None,
-                 help="PEM file of CA certificates to trust (private CA, TLS proxy)."),
+    click.option(
+        "--data-source-name",
+        default=None,
+        help="Veza data source name (default 'Concur - <company UUID>').",
+    ),
+    click.option(
+        "--concurrency", type=int, default=None, help="Parallel Concur requests (default 8)."
+    ),
+    click.option(
+        "--ca-bundle",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="PEM file of CA certificates to trust (private CA, TLS proxy).",
+    ),
     click.option("--log-format", type=click.Choice(["text", "json"]), default=None),
     click.option("-v", "--verbose", count=True, help="More logging (-vv includes HTTP)."),
     click.option("--quiet", is_flag=True, default=None, help="Warnings and errors only."),
 ]
 _COMMON_NAMES = {
-    "config_path", "state_dir", "concur_url", "veza_url", "provider_name", "data_source_name",
-    "concurrency", "ca_bundle", "log_format", "verbose", "quiet",
+    "config_path",
+    "state_dir",
+    "concur_url",
+    "veza_url",
+    "provider_name",
+    "data_source_name",
+    "concurrency",
+    "ca_bundle",
+    "log_format",
+    "verbose",
+    "quiet",
 }
 
 
@@ -77,8 +104,13 @@ def fail(error: BaseException, *, verbose: bool = False) -> None:
         sys.exit(error.exit_code)
     if verbose:
         logging.getLogger("oaa_concur").exception("internal error")
-    click.echo(redact(f"error: internal error ({type(error).__name__}: {error}); "
-                      "run again with -v and report it."), err=True)
+    click.echo(
+        redact(
+            f"error: internal error ({type(error).__name__}: {error}); "
+            "run again with -v and report it."
+        ),
+        err=True,
+    )
     sys.exit(1)
 
 

@@ -19,14 +19,26 @@ LOG = logging.getLogger("oaa_concur")
 
 def register(root: click.Group) -> None:
     @root.command("discover")
-    @click.option("--save-json", type=click.Path(path_type=Path, dir_okay=False), default=None,
-                  help="Write the OAA payload to this file (mode 0600).")
+    @click.option(
+        "--save-json",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="Write the OAA payload to this file (mode 0600).",
+    )
     @click.option("--no-push", is_flag=True, help="Discover and record a snapshot, do not push.")
     @click.option("--dry-run", is_flag=True, help="Same as --no-push.")
-    @click.option("--allow-shrink", is_flag=True, default=None,
-                  help="Push even if the user count fell more than the limit.")
-    @click.option("--max-shrink", type=float, default=None,
-                  help="Largest allowed drop in users against the last push (default 0.10).")
+    @click.option(
+        "--allow-shrink",
+        is_flag=True,
+        default=None,
+        help="Push even if the user count fell more than the limit.",
+    )
+    @click.option(
+        "--max-shrink",
+        type=float,
+        default=None,
+        help="Largest allowed drop in users against the last push (default 0.10).",
+    )
     @common_options
     def discover(
         save_json: Path | None,
@@ -42,8 +54,7 @@ def register(root: click.Group) -> None:
         options = SyncOptions(save_json=save_json, push=not (no_push or dry_run))
         with progress_display() as progress:
             outcome = run_sync(settings, secrets, options, progress=progress)
-        summary = summarize(outcome.result, warnings=len(outcome.warnings),
-                            seconds=outcome.seconds)
+        summary = summarize(outcome.result, warnings=len(outcome.warnings), seconds=outcome.seconds)
         LOG.info("run complete", extra={"fields": summary.as_dict()})
         where = "pushed to Veza" if outcome.pushed else "not pushed"
         click.echo(f"{summary.line()}; snapshot {outcome.snapshot_id}; {where}.")

@@ -1,0 +1,215 @@
+"""Discovery benchmark: the real CLI against the simulator in its own process (issue #6).
+
+For each tenant size and injected latency it starts ``oaa-concur simulator`` (concurrency
+limit 8, as Concur-like back pressure), runs ``oaa-concur discover --no-push`` against it in a
+fresh state directory, and prints a table: requests made against the minimum, wall time, the
+latency bound ``max(IdentityPages x L, SpendPages x L / 8)`` and the ratio of the time latency
+added to that bound, users per second, and the connector's peak memory (its own max RSS,
+read with ``os.wait4`` so the simulator's memory is not counted). ``--concurrency 1`` runs
+beside each as the sequential baseline.
+
+Usage::
+
+    .venv/bin/python bench/discover.py                     # 10,000 and 100,000 users
+    .venv/bin/python bench/discover.py --users 10000 --latency-ms 0 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CLI = [sys.executable, "-m", "oaa_concur"]
+SIM_CONCURRENCY_LIMIT = 8
+
+
+@dataclass
+class Run:
+    users: int
+    latency_ms: int
+    concurrency: int
+    seconds: float
+    requests: int
+    token_requests: int
+    identity_pages: int
+    spend_pages: int
+    peak_rss_mib: float
+    minimum_requests: int
+
+
+def start_simulator(
+    users: int, latency_ms: int, workdir: Path
+) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+    """Start the simulator in its own process; return it and the env lines it wrote."""
+    env_file = workdir / "sim.env"
+    proc = subprocess.Popen(
+        [
+            *CLI,
+            "simulator",
+            "--port",
+            "0",
+            "--users",
+            str(users),
+            "--seed",
+            "7",
+            "--latency-ms",
+            str(latency_ms),
+            "--concurrency-limit",
+            str(SIM_CONCURRENCY_LIMIT),
+            "--env-file",
+            str(env_file),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while not env_file.exists() or not env_file.read_text().strip():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise SystemExit("the simulator did not start")
+        time.sleep(0.05)
+    values = dict(line.split("=", 1) for line in env_file.read_text().split() if "=" in line)
+    return proc, values
+
+
+def run_discover(
+    sim_env: dict[str, str], concurrency: int, workdir: Path
+) -> tuple[float, dict[str, float], float]:
+    """Run ``discover --no-push`` once; return wall seconds, the summary fields, peak RSS MiB."""
+    state = Path(tempfile.mkdtemp(dir=workdir))
+    env = {**os.environ, **sim_env, "OAA_CONCUR_STATE_DIR": str(state)}
+    args = [
+        *CLI,
+        "discover",
+        "--no-push",
+        "--log-format",
+        "json",
+        "--concurrency",
+        str(concurrency),
+    ]
+    log = state / "discover.log"
+    started = time.monotonic()
+    with log.open("wb") as err:
+        proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        # wait4 reaps this child alone, so ru_maxrss is the connector's, not the simulator's
+        _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.monotonic() - started
+    stderr = log.read_text(encoding="utf-8", errors="replace")
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"discover failed: {stderr[-2000:]}")
+    return seconds, _summary_fields(stderr), usage.ru_maxrss / 1024
+
+
+def _summary_fields(stderr: str) -> dict[str, float]:
+    for line in reversed(stderr.splitlines()):
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("message") == "run complete":
+            return entry
+    raise SystemExit("discover printed no 'run complete' line")
+
+
+def measure(users: int, latency_ms: int, concurrency: int, workdir: Path) -> Run:
+    proc, sim_env = start_simulator(users, latency_ms, workdir)
+    try:
+        seconds, fields, rss = run_discover(sim_env, concurrency, workdir)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return Run(
+        users=users,
+        latency_ms=latency_ms,
+        concurrency=concurrency,
+        seconds=seconds,
+        requests=int(fields.get("requests", 0)),
+        token_requests=int(fields.get("token_requests", 0)),
+        identity_pages=int(fields.get("identity_pages", 0)),
+        spend_pages=int(fields.get("spend_pages", 0)),
+        peak_rss_mib=rss,
+        minimum_requests=math.ceil(users / 1000) + math.ceil(users / 100),
+    )
+
+
+def latency_bound(run: Run) -> float:
+    lat = run.latency_ms / 1000
+    return max(run.identity_pages * lat, run.spend_pages * lat / SIM_CONCURRENCY_LIMIT)
+
+
+def print_table(runs: list[Run]) -> None:
+    base = {(r.users, r.concurrency): r.seconds for r in runs if r.latency_ms == 0}
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, {platform.platform()}"
+    )
+    head = (
+        "users",
+        "lat ms",
+        "conc",
+        "requests",
+        "min",
+        "over %",
+        "wall s",
+        "bound s",
+        "added/bound",
+        "users/s",
+        "peak MiB",
+    )
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for r in runs:
+        api_requests = r.requests - r.token_requests
+        over = 100 * (api_requests - r.minimum_requests) / r.minimum_requests
+        bound = latency_bound(r)
+        zero = base.get((r.users, r.concurrency))
+        ratio = (r.seconds - zero) / bound if bound and zero is not None else float("nan")
+        rate = r.users / r.seconds if r.latency_ms == 0 else float("nan")
+        cells = (
+            r.users,
+            r.latency_ms,
+            r.concurrency,
+            f"{r.requests} ({r.token_requests} token)",
+            r.minimum_requests,
+            f"{over:+.1f}",
+            f"{r.seconds:.2f}",
+            f"{bound:.2f}",
+            f"{ratio:.2f}",
+            f"{rate:,.0f}",
+            f"{r.peak_rss_mib:.0f}",
+        )
+        print("| " + " | ".join(str(c) for c in cells) + " |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--latency-ms", type=int, nargs="+", default=[0, 50])
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 1])
+    args = parser.parse_args()
+    runs: list[Run] = []
+    with tempfile.TemporaryDirectory(prefix="oaa-concur-bench-") as tmp:
+        for users in args.users:
+            for latency in sorted(args.latency_ms):
+                for conc in args.concurrency:
+                    run = measure(users, latency, conc, Path(tmp))
+                    print(
+                        f"  {users} users, {latency} ms, concurrency {conc}: {run.seconds:.2f} s",
+                        file=sys.stderr,
+                    )
+                    runs.append(run)
+    print_table(runs)
+
+
+if __name__ == "__main__":
+    main()
