@@ -1,0 +1,173 @@
+"""The role catalogue: every code of concur-api.md §4.4 is there, consistent and well-formed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from oaa_concur import catalogue
+from oaa_concur.catalogue import (
+    CATALOGUE,
+    PERMISSIONS,
+    entitlement_role,
+    is_approver,
+    role_info,
+)
+
+# concur-api.md §4.4, copied code by code (Expense, Request, Invoice, Reporting).
+SECTION_4_4 = tuple("""
+SHD_APP_CENTER_ADMIN EXP_ATTENDEE_ADMIN EXP_ATTENDEE_ADMIN_RO SHD_AUTHORIZED_APPROVER
+SHD_BILLING_ATTRIBUTES_USER SHD_BUDGET_ADMIN SHD_BUDGET_APPROVER SHD_BUDGET_OWNER
+SHD_BUDGET_VIEWER EXP_PCARD_ADMIN EXP_PROCESSOR_CR TRAVEL_USER EXP_CONFIG_ADMIN_CLIENT
+STATEMENT_APPROVER STATEMENT_PROCESSOR STATEMENT_PROCESSOR_AUDITOR STATEMENT_PROCESSOR_ADMIN
+STATEMENT_USER SHD_COMPANY_INFO_ADMIN SHD_COST_OBJECT_APPROVER SHD_DATA_RETENTION_ADMIN
+SHD_EMPLOYEE_ADMIN SHD_EMPLOYEE_ADMIN_RO EXP_APPROVER EXP_CASHADVANCE_ADMIN EXP_CARD_ADMIN
+EXP_CONFIG_ADMIN EXP_CONFIG_ADMIN_RO EXP_PROCESSOR EXP_PROCESSOR_AUDIT EXP_PROCESSOR_ADMIN
+EXP_PROXY_USER EXP_RECEIPT_PROCESSOR EXP_USER EXP_EMPLOYEE_ADMIN EXP_FIND_ATTENDEES_USER
+EXP_EXTRACT_ADMIN EXP_FB_TAX_ADMIN SHD_IMPORT_EXTRACT_ADMIN_RO SHD_PASSWORD_ADMIN
+SHD_PAYROLL_ADMIN EXP_REIMBURSEMENT_AUDITOR EXP_REIMBURSEMENT_APPROVER SHD_ROLE_ADMIN
+SHD_CONFIG_ADMIN SHD_CONFIG_ADMIN_RO SHD_TAX_ADMIN SHD_TAX_ADMIN_RO SHD_TRAINING_ADMIN
+EXP_TRAVEL_AND_EXPENSE_USER SHD_WEB_SERVICES_ADMIN
+REQ_USER REQ_APPROVER REQ_PROXY_USER REQ_PROCESSOR REQ_PROCESSOR_ADMIN REQ_PROCESSOR_AUDIT
+REQ_CONFIG_ADMIN REQ_CONFIG_ADMIN_RO REQ_EVENT_ADMIN REQ_RISK_ADMIN
+INV_PMT_USER INV_APPROVER INV_AP_USER INV_PROCESSOR INV_PROCESSOR_AUDIT INV_PROCESSOR_MANAGER
+INV_PROXY_USER INV_RECEIPT_PROCESSOR INV_IMAGE_PROCESSOR INV_PMT_MANAGER INV_CONFIG_ADMIN
+INV_CONFIG_ADMIN_RO INV_EMPLOYEE_ADMIN INV_VENDOR_ADMIN INV_TAX_ADMIN INV_IC_VERIFIER
+INV_PURCH_USER INV_PURCH_RECEIVER INV_RECEIPT_USER INV_PURCH_ORDER_PROCESSOR
+INV_PURCH_ORDER_PROCESSOR_AUDIT INV_PURCH_REQ_USER INV_PURCH_REQ_APPROVER
+INV_PURCH_REQ_PROCESSOR INV_PURCH_REQ_PROCESSOR_AUDIT INV_PURCH_REQ_PROXY_USER
+REPORTING_CONSUMER REPORTING_BUSINESS_AUTHOR REPORTING_PRO_AUTHOR REPORTING_CONFIG_ADMIN
+REPORTING_HIST_DATA_USER REPORTING_EMPLOYEE_ADMIN BUDGET_REPORTING_USER REPORTING_CAS_ANALYST
+REPORTING_DASHBOARD_USER
+""".split())  # noqa: SIM905
+# concur-api.md §4.4 marks these "(G)" (and the Reporting table of the doc marks its own).
+GROUP_AWARE = {
+    "EXP_ATTENDEE_ADMIN", "EXP_ATTENDEE_ADMIN_RO", "EXP_PCARD_ADMIN", "EXP_PROCESSOR_CR",
+    "EXP_CONFIG_ADMIN_CLIENT", "STATEMENT_PROCESSOR", "STATEMENT_PROCESSOR_ADMIN",
+    "SHD_EMPLOYEE_ADMIN", "SHD_EMPLOYEE_ADMIN_RO", "EXP_CASHADVANCE_ADMIN", "EXP_CARD_ADMIN",
+    "EXP_CONFIG_ADMIN", "EXP_CONFIG_ADMIN_RO", "EXP_PROCESSOR", "EXP_PROCESSOR_AUDIT",
+    "EXP_PROCESSOR_ADMIN", "EXP_PROXY_USER", "EXP_EMPLOYEE_ADMIN", "SHD_PASSWORD_ADMIN",
+    "EXP_REIMBURSEMENT_APPROVER", "SHD_ROLE_ADMIN", "SHD_CONFIG_ADMIN", "SHD_CONFIG_ADMIN_RO",
+    "REQ_PROXY_USER", "REQ_PROCESSOR", "REQ_PROCESSOR_ADMIN", "REQ_PROCESSOR_AUDIT",
+    "REQ_CONFIG_ADMIN", "REQ_CONFIG_ADMIN_RO", "REQ_RISK_ADMIN", "INV_AP_USER", "INV_PROCESSOR",
+    "INV_PROCESSOR_AUDIT", "INV_PROCESSOR_MANAGER", "INV_PROXY_USER", "INV_RECEIPT_PROCESSOR",
+    "INV_CONFIG_ADMIN", "INV_CONFIG_ADMIN_RO", "INV_EMPLOYEE_ADMIN", "INV_VENDOR_ADMIN",
+    "INV_PURCH_RECEIVER", "INV_PURCH_ORDER_PROCESSOR", "INV_PURCH_ORDER_PROCESSOR_AUDIT",
+    "INV_PURCH_REQ_PROCESSOR", "INV_PURCH_REQ_PROCESSOR_AUDIT", "INV_PURCH_REQ_PROXY_USER",
+}
+CANONICAL = {
+    "DataRead", "DataWrite", "DataCreate", "DataDelete", "MetadataRead", "MetadataWrite",
+    "MetadataCreate", "MetadataDelete", "NonData", "Uncategorized",
+}
+
+
+def test_every_code_of_section_4_4_is_known() -> None:
+    assert len(SECTION_4_4) == 96
+    missing = [code for code in SECTION_4_4 if code not in CATALOGUE]
+    assert missing == []
+
+
+@pytest.mark.parametrize("code", sorted(GROUP_AWARE))
+def test_group_aware_flags_follow_the_doc(code: str) -> None:
+    assert CATALOGUE[code].group_aware
+
+
+def test_roles_without_g_are_not_group_aware() -> None:
+    not_g = {"EXP_APPROVER", "EXP_USER", "SHD_PAYROLL_ADMIN", "INV_PMT_MANAGER", "REQ_APPROVER"}
+    assert not any(CATALOGUE[code].group_aware for code in not_g)
+
+
+def test_entries_are_well_formed() -> None:
+    for code, info in CATALOGUE.items():
+        assert info.code == code and info.known
+        assert info.name.strip() and info.name != code
+        assert info.category in catalogue.CATEGORIES
+        assert info.permissions, code
+        assert all(p in PERMISSIONS for p in info.permissions), code
+
+
+def test_permissions_map_to_canonical_types_only() -> None:
+    for name, types in PERMISSIONS.items():
+        assert re.fullmatch(r"[a-z][a-z_]*", name)
+        assert types and set(types) <= CANONICAL, name
+    assert PERMISSIONS["approve"] == ("DataRead", "DataWrite")
+    assert PERMISSIONS["act_as"] == ("DataRead", "DataWrite")
+    assert PERMISSIONS["read_configuration"] == ("MetadataRead",)
+    assert set(PERMISSIONS["configure"]) == {
+        "MetadataRead", "MetadataWrite", "MetadataCreate", "MetadataDelete"}
+    assert PERMISSIONS["unknown"] == ("Uncategorized",)
+
+
+def test_full_names_come_from_the_doc() -> None:
+    assert CATALOGUE["EXP_APPROVER"].name == "Expense Approver"
+    assert CATALOGUE["REQ_PROCESSOR"].name == "TMC Agent"
+    assert CATALOGUE["EXP_PROCESSOR_ADMIN"].name == "Expense Processor Manager"
+    assert CATALOGUE["EXP_REIMBURSEMENT_APPROVER"].name == "Reimbursement Manager"
+    assert CATALOGUE["TRAVEL_USER"].name == "Cliqbook User"
+
+
+@pytest.mark.parametrize("code", [
+    "SHD_ROLE_ADMIN", "EXP_CONFIG_ADMIN", "REQ_CONFIG_ADMIN", "INV_CONFIG_ADMIN",
+    "SHD_EMPLOYEE_ADMIN", "SHD_PAYROLL_ADMIN", "INV_PMT_MANAGER", "INV_VENDOR_ADMIN",
+    "EXP_PROCESSOR_ADMIN", "SHD_WEB_SERVICES_ADMIN", "SHD_PASSWORD_ADMIN", "SHD_CONFIG_ADMIN",
+])
+def test_administrative_roles_are_privileged(code: str) -> None:
+    assert CATALOGUE[code].privileged
+
+
+@pytest.mark.parametrize("code", [
+    "EXP_USER", "EXP_APPROVER", "EXP_PROCESSOR", "EXP_PROCESSOR_AUDIT", "SHD_EMPLOYEE_ADMIN_RO",
+    "SHD_TAX_ADMIN_RO", "REPORTING_CONSUMER", "EXP_PROXY_USER",
+])
+def test_everyday_and_read_only_roles_are_not_privileged(code: str) -> None:
+    assert not CATALOGUE[code].privileged
+
+
+def test_privileged_follows_the_documented_rule() -> None:
+    for info in CATALOGUE.values():
+        expected = bool(set(info.permissions) & catalogue.PRIVILEGED_PERMISSIONS)
+        assert info.privileged is expected, info.code
+
+
+def test_products_come_from_the_code_prefix() -> None:
+    assert CATALOGUE["EXP_APPROVER"].product == "Expense"
+    assert CATALOGUE["SHD_ROLE_ADMIN"].product == "Shared"
+    assert CATALOGUE["INV_PMT_USER"].product == "Invoice"
+    assert CATALOGUE["REQ_USER"].product == "Request"
+    assert CATALOGUE["BUDGET_REPORTING_USER"].product == "Reporting"
+    assert CATALOGUE["STATEMENT_USER"].product == "Statement"
+    assert CATALOGUE["TRAVEL_USER"].product == "Travel"
+
+
+def test_unknown_code_is_opaque_and_uncategorized() -> None:
+    info = role_info("EXP_BRAND_NEW_ROLE")
+    assert info.known is False
+    assert info.name == "EXP_BRAND_NEW_ROLE" and info.code == "EXP_BRAND_NEW_ROLE"
+    assert info.product == "Expense"
+    assert info.permissions == ("unknown",) and not info.privileged
+    assert role_info("ZZZ").product == "Other"
+    assert role_info("EXP_APPROVER") is CATALOGUE["EXP_APPROVER"]
+
+
+def test_entitlement_roles() -> None:
+    expense = entitlement_role("Expense")
+    assert expense.code == "ENTITLEMENT_EXPENSE"
+    assert expense.category == "entitlement" and expense.product == "Expense"
+    assert all(p in PERMISSIONS for p in expense.permissions)
+    assert entitlement_role("Travel").code == "ENTITLEMENT_TRAVEL"
+    assert entitlement_role("Locate/Analytics 2").code == "ENTITLEMENT_LOCATE_ANALYTICS_2"
+    assert entitlement_role("invoice").code == "ENTITLEMENT_INVOICE"
+
+
+def test_is_approver() -> None:
+    assert is_approver("EXP_APPROVER") and is_approver("INV_PURCH_REQ_APPROVER")
+    assert not is_approver("EXP_REIMBURSEMENT_APPROVER")  # the Reimbursement *Manager*
+    assert not is_approver("EXP_USER")
+    assert is_approver("XYZ_NEW_APPROVER")  # unknown codes: guessed from the name
+
+
+def test_approver_roles_by_kind_name_known_approver_roles() -> None:
+    for kind, codes in catalogue.APPROVER_ROLES_BY_KIND.items():
+        assert codes, kind
+        assert all(is_approver(code) for code in codes), kind
