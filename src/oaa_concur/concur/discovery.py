@@ -1,0 +1,188 @@
+"""Discovery: refresh, then Identity and Spend concurrently, joined by user id.
+
+``run_discovery`` (sync) / ``discover`` (async) hold the state-directory lock, refresh the
+token first (SAP's advice, concur-api.md §2.3), stream the Identity cursor pages while the
+Spend index pages are fetched in parallel, and join the two by user id. A page that cannot be
+read after retries fails the whole run (IncompleteDiscovery): a partial picture is never
+returned (design.md §3.3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from oaa_concur.concur.auth import TokenGrant, TokenManager, client_credentials
+from oaa_concur.concur.http import ConcurApi, HttpClient
+from oaa_concur.concur.identity import PAGE_SIZE as IDENTITY_PAGE
+from oaa_concur.concur.identity import identity_pages
+from oaa_concur.concur.issues import IssueSink
+from oaa_concur.concur.pagination import CursorPaginator, IndexPaginator
+from oaa_concur.concur.parse import ENTERPRISE, parse_spend, parse_user
+from oaa_concur.concur.retry import Clock, RetryPolicy, Sleep
+from oaa_concur.concur.scopes import missing_scopes
+from oaa_concur.concur.spend import PAGE_SIZE as SPEND_PAGE
+from oaa_concur.concur.spend import run_all, spend_pages
+from oaa_concur.config import Secrets, Settings
+from oaa_concur.credentials import CredentialStore, state_lock
+from oaa_concur.errors import IncompleteDiscovery, RetriableError
+from oaa_concur.models import (
+    Company,
+    DiscoveryResult,
+    IssueKind,
+    RunStats,
+    SpendProfile,
+    User,
+)
+
+LOG = logging.getLogger(__name__)
+Progress = Callable[[str, int, "int | None"], None]
+
+
+class _Collector:
+    """Parses pages as they arrive and keeps the records; joins them at the end."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.sink = IssueSink()
+        self.progress = progress
+        self.users: list[User] = []
+        self.user_ids: set[str] = set()
+        self.spend: dict[str, SpendProfile] = {}
+        self.organization: str | None = None
+        self.spend_total: int | None = None
+        self._spend_seen = 0
+
+    def add_users(self, records: list[Any], total: int | None) -> None:
+        for raw in records:
+            user = parse_user(raw, f"identity#{len(self.users)}", self.sink)
+            if user is None:
+                continue
+            if user.id in self.user_ids:
+                self.sink.add(IssueKind.DUPLICATE_ID, user.id, "Identity returned this id twice")
+                continue
+            self.user_ids.add(user.id)
+            self.users.append(user)
+            if self.organization is None:
+                self._organization(raw)
+        if self.progress is not None:
+            self.progress("identity", len(self.users), total)
+
+    def _organization(self, raw: dict[str, Any]) -> None:
+        ext = raw.get(ENTERPRISE)
+        name = ext.get("organization") if isinstance(ext, dict) else None
+        if isinstance(name, str) and name:
+            self.organization = name
+
+    def add_spend(self, records: list[Any]) -> None:
+        for raw in records:
+            self._spend_seen += 1
+            profile = parse_spend(raw, f"spend#{self._spend_seen}", self.sink)
+            if profile is None:
+                continue
+            if profile.user_id in self.spend:
+                self.sink.add(IssueKind.DUPLICATE_ID, profile.user_id,
+                              "Spend returned this id twice")
+                continue
+            self.spend[profile.user_id] = profile
+        if self.progress is not None:
+            self.progress("spend", self._spend_seen, self.spend_total)
+
+    def join(self) -> dict[str, SpendProfile]:
+        """Spend profiles of known users; orphans and users without a profile become issues."""
+        for uid in [uid for uid in self.spend if uid not in self.user_ids]:
+            del self.spend[uid]
+            self.sink.add(IssueKind.ORPHAN_SPEND_RECORD, uid,
+                          "Spend has a record for an id that Identity does not list")
+        for user in self.users:
+            if user.id not in self.spend:
+                self.sink.add(IssueKind.NO_SPEND_PROFILE, user.id,
+                              "no Spend profile (e.g. a Travel-only user): no Spend roles")
+        return self.spend
+
+
+async def _fetch(api: ConcurApi, collector: _Collector, stats: RunStats,
+                 concurrency: int) -> None:
+    identity = CursorPaginator("Identity", IDENTITY_PAGE)
+    spend = IndexPaginator("Spend", SPEND_PAGE)
+
+    async def users() -> None:
+        async for records, total in identity_pages(api, identity):
+            collector.add_users(records, total)
+            stats.identity_pages = identity.pages
+
+    def spend_sink(records: list[Any]) -> None:
+        collector.spend_total = spend.total
+        stats.spend_pages = spend.pages
+        collector.add_spend(records)
+
+    try:
+        await run_all([users(), spend_pages(api, spend, concurrency, spend_sink)])
+    except RetriableError as error:
+        raise IncompleteDiscovery(
+            f"Discovery could not read every page: {error.message.rstrip('.')} (gave up after "
+            "retries)", "nothing was pushed; run again later",
+            status=error.status, correlation_id=error.correlation_id) from None
+    stats.identity_pages, stats.spend_pages = identity.pages, spend.pages
+
+
+def _company(grant: TokenGrant, tokens: TokenManager, collector: _Collector) -> Company:
+    company_id = grant.company_uuid
+    if not company_id:
+        ids = Counter(u.company_id for u in collector.users if u.company_id)
+        company_id = ids.most_common(1)[0][0] if ids else "unknown"
+    return Company(id=company_id, geolocation=tokens.geolocation, name=collector.organization)
+
+
+def _warn_scopes(granted: tuple[str, ...]) -> None:
+    if not granted:
+        LOG.warning("Concur did not say which scopes were granted; fields may be missing")
+        return
+    for scope, cost in missing_scopes(granted).items():
+        LOG.warning("The Concur app lacks the scope %s: %s", scope, cost)
+
+
+async def discover(settings: Settings, secrets: Secrets, *, progress: Progress | None = None,
+                   transport: httpx.AsyncBaseTransport | None = None, sleep: Sleep | None = None,
+                   clock: Clock | None = None, policy: RetryPolicy | None = None,
+                   ) -> DiscoveryResult:
+    """Read everything from Concur; raise (IncompleteDiscovery, ConcurAuthError, ...) otherwise."""
+    client_id, client_secret = client_credentials(secrets)
+    clock = clock or time.time
+    started = clock()
+    stats = RunStats(started_at=datetime.now(UTC))
+    with state_lock(settings.state_dir):
+        http = HttpClient(stats, timeout_s=settings.timeout_s, ca_bundle=settings.ca_bundle,
+                          transport=transport, policy=policy, sleep=sleep, clock=clock,
+                          max_connections=settings.concurrency + 2)
+        try:
+            tokens = TokenManager(http, CredentialStore(settings.state_dir), client_id=client_id,
+                                  client_secret=client_secret, landing_url=settings.concur_url,
+                                  clock=clock)
+            tokens.use_refresh_token(secrets.refresh_token)
+            grant = await tokens.refresh()
+            stats.granted_scopes = grant.scopes
+            _warn_scopes(grant.scopes)
+            collector = _Collector(progress)
+            await _fetch(ConcurApi(http, tokens), collector, stats, settings.concurrency)
+        finally:
+            await http.aclose()
+    spend = collector.join()
+    stats.duration_s = clock() - started
+    return DiscoveryResult(company=_company(grant, tokens, collector), users=collector.users,
+                           spend=spend, issues=collector.sink.issues(), stats=stats)
+
+
+def run_discovery(settings: Settings, secrets: Secrets, *, progress: Progress | None = None,
+                  transport: httpx.AsyncBaseTransport | None = None, sleep: Sleep | None = None,
+                  clock: Clock | None = None, policy: RetryPolicy | None = None,
+                  ) -> DiscoveryResult:
+    """Synchronous entry point for the CLI: one complete discovery or an OaaConcurError."""
+    return asyncio.run(discover(settings, secrets, progress=progress, transport=transport,
+                                sleep=sleep, clock=clock, policy=policy))

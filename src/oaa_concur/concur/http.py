@@ -1,0 +1,252 @@
+"""How to talk to Concur: one async httpx client, one place that classifies every failure.
+
+::
+
+    HttpClient.request  -> send once -> classify():
+        2xx + JSON object       -> JsonResponse
+        2xx, not a JSON object  -> MalformedResponse (retriable, a few times)
+        429, 5xx                -> RetriableError (Retry-After kept)
+        timeout, dropped conn.  -> RetriableError
+        other 4xx               -> ClientError (a ConcurError sentence with the correlation id)
+    ConcurApi.get/post  -> bearer token from a TokenSource; one 401 -> one refresh + one resend
+
+Base URLs are scheme + host only (Concur's geolocation, concur-api.md §1); HTTPS is required
+except on loopback addresses; TLS verification stays on; ``HTTPS_PROXY``/``NO_PROXY`` are
+honoured through httpx's ``trust_env`` (design.md §3.6).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import ssl
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+
+from oaa_concur.concur.retry import Clock, MalformedResponse, Retrier, RetryPolicy, Sleep
+from oaa_concur.errors import ConcurError, ConfigError, RetriableError
+from oaa_concur.models import RunStats
+
+USER_AGENT = "oaa-concur/0.1 (+https://github.com/oaa-concur)"
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+
+
+def normalise_base(url: str) -> str:
+    """``https://us.api.concursolutions.com/oauth2/v0/token`` -> ``https://us.api...com``.
+
+    One documented sample (S4 company-refresh-tool.md) shows a geolocation with the token path
+    still on it; any path, query or trailing slash is dropped. A bare host gets ``https://``.
+    """
+    text = url.strip()
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    if not parts.hostname:
+        raise ConfigError(f"{url!r} is not a URL", "give a URL like https://us2.api.concursolutions.com")
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme.lower()}://{host}{port}"
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base(url: str) -> str:
+    """Normalise ``url`` and refuse plain HTTP to anything but a loopback address."""
+    base = normalise_base(url)
+    parts = urlsplit(base)
+    if parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.hostname or "")):
+        return base
+    raise ConfigError(
+        f"Refusing {base}: Concur must be reached over HTTPS (plain HTTP only on loopback)",
+        "use an https:// URL",
+    )
+
+
+def tls_verify(ca_bundle: Path | None) -> ssl.SSLContext | bool:
+    """TLS verification is always on; a CA bundle adds trust for a private CA or TLS proxy."""
+    if ca_bundle is None:
+        return True
+    try:
+        return ssl.create_default_context(cafile=str(ca_bundle))
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"The CA bundle {ca_bundle} cannot be loaded ({exc})",
+                          "give a PEM file of CA certificates") from None
+
+
+@dataclass(frozen=True, slots=True)
+class JsonResponse:
+    status: int
+    body: dict[str, Any]
+    correlation_id: str | None
+
+
+class ClientError(ConcurError):
+    """A 4xx other than 429: not retried. ``body`` is the decoded error body when it was JSON."""
+
+    def __init__(self, message: str, hint: str | None = None, *, status: int,
+                 correlation_id: str | None, body: dict[str, Any] | None) -> None:
+        super().__init__(message, hint, status=status, correlation_id=correlation_id)
+        self.body = body
+
+
+_HINTS = {
+    400: "this is likely an API change or a bug in oaa-concur: report it with the correlation id",
+    401: "the access token was refused: run `oaa-concur auth check`",
+    403: "the app lacks a scope or the API is not enabled for it: run `oaa-concur auth check` "
+         "and ask SAP Concur to enable the API for the app",
+    404: "check the data center (geolocation) and that the API is enabled for the app",
+}
+
+
+def _decode(content: bytes) -> Any:
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None  # an HTTP-date: fall back to our own backoff
+
+
+def _detail(body: Any) -> str:
+    """The human part of a SCIM or OAuth error body, if any (concur-api.md §2.5, §5.2)."""
+    if not isinstance(body, dict):
+        return ""
+    for key in ("detail", "error_description", "message", "errorMessage"):
+        value = body.get(key)
+        if isinstance(value, str) and value:
+            return f" ({value[:200]})"
+    return ""
+
+
+def classify(response: httpx.Response, what: str) -> JsonResponse:
+    """Turn a response into a JsonResponse or the right error: the one place that decides."""
+    status = response.status_code
+    cid = response.headers.get("concur-correlationid")
+    if 200 <= status < 300:
+        body = _decode(response.content)
+        if not isinstance(body, dict):
+            raise MalformedResponse(f"Concur answered {what} with a body that is not a JSON object",
+                                    status=status, correlation_id=cid)
+        return JsonResponse(status, body, cid)
+    body = _decode(response.content)
+    if status == 429 or status >= 500:
+        raise RetriableError(f"Concur answered {status} to {what}{_detail(body)}", status=status,
+                             correlation_id=cid,
+                             retry_after=_retry_after(response.headers.get("retry-after")))
+    raise ClientError(f"Concur answered {status} to {what}{_detail(body)}",
+                      _HINTS.get(status, "check the request and the app's configuration"),
+                      status=status, correlation_id=cid,
+                      body=body if isinstance(body, dict) else None)
+
+
+class HttpClient:
+    """An httpx.AsyncClient with timeouts, TLS, proxies, retries and request counting."""
+
+    def __init__(self, stats: RunStats, *, timeout_s: float = 60.0, ca_bundle: Path | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 policy: RetryPolicy | None = None, sleep: Sleep | None = None,
+                 clock: Clock | None = None, rand: Callable[[], float] | None = None,
+                 max_connections: int = 16) -> None:
+        self.stats = stats
+        self.retrier = Retrier(policy, sleep=sleep, clock=clock, rand=rand, on_retry=self._count)
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 15.0)),
+            verify=tls_verify(ca_bundle), transport=transport, trust_env=True,
+            limits=httpx.Limits(max_connections=max_connections,
+                                max_keepalive_connections=max_connections),
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json",
+                     "concur-correlationid": f"oaa-concur-{uuid.uuid4()}"},
+        )
+
+    def _count(self, error: RetriableError, delay: float) -> None:
+        self.stats.retries += 1
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def request(self, method: str, url: str, *, what: str,
+                      headers: dict[str, str] | None = None, json_body: Any = None,
+                      form: dict[str, str] | None = None,
+                      params: dict[str, Any] | None = None) -> JsonResponse:
+        """Send with retries; ``what`` names the request in errors ("GET /profile/...")."""
+        content = orjson.dumps(json_body) if json_body is not None else None
+        if content is not None:
+            headers = {**(headers or {}), "Content-Type": "application/json"}
+
+        async def once() -> JsonResponse:
+            self.stats.requests += 1
+            try:
+                response = await self._client.request(method, url, headers=headers,
+                                                      content=content, data=form, params=params)
+            except httpx.TimeoutException:
+                raise RetriableError(f"Concur did not answer {what} in time") from None
+            except httpx.TransportError as exc:
+                raise RetriableError(f"The connection to Concur failed during {what} "
+                                     f"({type(exc).__name__})") from None
+            return classify(response, what)
+
+        return await self.retrier.run(once, what)
+
+
+class TokenSource(Protocol):
+    """What ConcurApi needs from auth: the current geolocation and a valid access token."""
+
+    @property
+    def geolocation(self) -> str: ...
+
+    async def access_token(self) -> str: ...
+
+    async def on_unauthorized(self, used_token: str) -> None: ...
+
+
+class ConcurApi:
+    """Authenticated calls to the API host (the newest geolocation); one 401 -> one refresh."""
+
+    def __init__(self, http: HttpClient, tokens: TokenSource) -> None:
+        self.http = http
+        self.tokens = tokens
+
+    async def get(self, path: str, params: dict[str, Any] | None = None) -> JsonResponse:
+        return await self._call("GET", path, params=params)
+
+    async def post(self, path: str, body: Any) -> JsonResponse:
+        return await self._call("POST", path, json_body=body)
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> JsonResponse:
+        what = f"{method} {path}"
+        token = await self.tokens.access_token()
+        try:
+            return await self._send(method, path, token, what, **kwargs)
+        except ClientError as error:
+            if error.status != 401:
+                raise
+        # Access tokens live 1 h (concur-api.md §2.3); one 401 earns one refresh and one resend.
+        await self.tokens.on_unauthorized(token)
+        token = await self.tokens.access_token()
+        return await self._send(method, path, token, what, **kwargs)
+
+    async def _send(self, method: str, path: str, token: str, what: str,
+                    **kwargs: Any) -> JsonResponse:
+        url = self.tokens.geolocation + path
+        return await self.http.request(method, url, what=what,
+                                       headers={"Authorization": f"Bearer {token}"}, **kwargs)

@@ -1,0 +1,239 @@
+"""The credentials file and the run lock in the state directory (design.md §2.2, §3.2).
+
+``credentials.json`` (mode 0600, in a 0700 directory) holds the newest refresh token, its
+expiry (epoch seconds), the geolocation, the client id, the company UUID, the granted scopes
+and the sha256 fingerprint of the refresh token it was *seeded* from (never a token itself
+outside ``refresh_token``). Every write is atomic (temp file in the same directory, fsync,
+rename) and keeps the previous good file as ``credentials.json.bak``.
+
+Seeding rule: if ``CONCUR_REFRESH_TOKEN`` is the token the file was seeded from (or the file's
+current token), the file's newer token wins, because Concur may have rotated it since; if it is
+any other token, the user supplied a new one and it wins (the file is re-seeded on the next
+save).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import logging
+import os
+import stat
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from oaa_concur import redact
+from oaa_concur.errors import ConfigError, LockedError
+
+LOG = logging.getLogger(__name__)
+FILE_NAME = "credentials.json"
+LOCK_NAME = "oaa-concur.lock"
+
+
+def fingerprint(token: str) -> str:
+    """sha256 hex of a token: lets the file remember which token seeded it without storing it."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class StoredCredentials:
+    """What the credentials file holds. ``refresh_token`` is the only secret."""
+
+    refresh_token: str
+    refresh_expires_at: int | None = None
+    geolocation: str | None = None
+    client_id: str | None = None
+    company_uuid: str | None = None
+    scopes: tuple[str, ...] = ()
+    seed_fingerprint: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> bytes:
+        data = asdict(self)
+        data["scopes"] = list(self.scopes)
+        extra = data.pop("extra")
+        return orjson.dumps({**extra, **data, "version": 1}, option=orjson.OPT_INDENT_2)
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> StoredCredentials:
+        """Parse the file; raise ValueError when it is not what we wrote."""
+        data = orjson.loads(raw)
+        if not isinstance(data, dict) or not isinstance(data.get("refresh_token"), str):
+            raise ValueError("no refresh_token")  # noqa: TRY004 - callers catch ValueError
+        known = {k: data.pop(k) for k in list(data) if k in _FIELDS}
+        data.pop("version", None)
+        expires = known.get("refresh_expires_at")
+        if expires is not None and not isinstance(expires, int):
+            raise ValueError("refresh_expires_at is not an integer")
+        scopes = known.get("scopes") or []
+        if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+            raise ValueError("scopes is not a list of strings")
+        for key in ("geolocation", "client_id", "company_uuid", "seed_fingerprint"):
+            if known.get(key) is not None and not isinstance(known[key], str):
+                raise ValueError(f"{key} is not a string")
+        known["scopes"] = tuple(scopes)
+        return cls(**known, extra=data)
+
+
+_FIELDS = {
+    "refresh_token", "refresh_expires_at", "geolocation", "client_id", "company_uuid",
+    "scopes", "seed_fingerprint",
+}
+
+
+class CredentialStore:
+    """Reads and atomically writes ``<state_dir>/credentials.json``."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.path = state_dir / FILE_NAME
+        self.backup_path = state_dir / (FILE_NAME + ".bak")
+
+    def load(self) -> StoredCredentials | None:
+        """The stored credentials, None if there is no file; ConfigError if unsafe or corrupted."""
+        try:
+            info = self.path.stat()
+        except FileNotFoundError:
+            return None
+        if stat.S_IMODE(info.st_mode) & 0o077:
+            raise ConfigError(
+                f"The credentials file {self.path} is readable by other users and is refused",
+                f"chmod 600 {self.path}",
+            )
+        try:
+            creds = StoredCredentials.from_json(self.path.read_bytes())
+        except (ValueError, TypeError) as exc:
+            raise self._corrupted(exc) from None
+        redact.register(creds.refresh_token)
+        return creds
+
+    def _corrupted(self, exc: Exception) -> ConfigError:
+        if self.backup_path.exists():
+            hint = (f"a backup of the last good file is kept at {self.backup_path}: restore it "
+                    f"with `cp {self.backup_path} {self.path}` or run `oaa-concur auth exchange`")
+        else:
+            hint = "delete it and run `oaa-concur auth exchange` (no backup exists)"
+        reason = type(exc).__name__ if "token" in str(exc).lower() else str(exc)
+        return ConfigError(f"The credentials file {self.path} is corrupted ({reason})", hint)
+
+    def save(self, creds: StoredCredentials) -> None:
+        """Write atomically (temp file, fsync, rename), backing up the current good file first."""
+        redact.register(creds.refresh_token)
+        ensure_state_dir(self.state_dir)
+        self._backup_current()
+        _atomic_write(self.path, creds.to_json())
+
+    def _backup_current(self) -> None:
+        try:
+            raw = self.path.read_bytes()
+            StoredCredentials.from_json(raw)
+        except (OSError, ValueError, TypeError):
+            return  # nothing good to keep: never overwrite a good backup with a bad file
+        _atomic_write(self.backup_path, raw)
+
+    def resolve(self, env_token: str | None) -> tuple[str, StoredCredentials | None, str]:
+        """Pick the refresh token to use: (token, stored or None, seed fingerprint for saves).
+
+        The stored record is returned only when its token is the one chosen, so its
+        geolocation can be trusted for the first refresh.
+        """
+        stored = self.load()
+        if env_token:
+            redact.register(env_token)
+        if stored is not None and (
+            env_token is None
+            or fingerprint(env_token) == stored.seed_fingerprint
+            or env_token == stored.refresh_token
+        ):
+            return stored.refresh_token, stored, stored.seed_fingerprint or fingerprint(
+                stored.refresh_token)
+        if env_token:
+            if stored is not None:
+                LOG.info("CONCUR_REFRESH_TOKEN differs from the token %s was seeded from: "
+                         "using the new token", self.path)
+            return env_token, None, fingerprint(env_token)
+        raise ConfigError(
+            "No Concur refresh token: CONCUR_REFRESH_TOKEN is not set and there is no "
+            f"credentials file at {self.path}",
+            "run `oaa-concur auth exchange --company-uuid UUID` or set CONCUR_REFRESH_TOKEN",
+        )
+
+
+def ensure_state_dir(state_dir: Path) -> None:
+    """Create the state directory with mode 0700 (existing directories are left as they are)."""
+    if not state_dir.exists():
+        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        state_dir.chmod(0o700)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            Path(tmp).unlink()
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+_held: dict[Path, int] = {}
+_held_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def state_lock(state_dir: Path) -> Iterator[Path]:
+    """Hold ``<state_dir>/oaa-concur.lock`` (flock, non-blocking); re-entrant in one process.
+
+    Two overlapping runs must never refresh the same token at once (Concur may rotate it and
+    the loser's token would be dead), so a second run fails at once instead of waiting.
+    """
+    ensure_state_dir(state_dir)
+    path = (state_dir / LOCK_NAME).resolve()
+    with _held_lock:
+        if path in _held:
+            _held[path] += 1
+            reentered = True
+        else:
+            reentered = False
+    if reentered:
+        try:
+            yield path
+        finally:
+            with _held_lock:
+                _held[path] -= 1
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise LockedError(
+            f"another oaa-concur run holds the lock {path}",
+            "wait for it to finish or remove a stale lock file if no run is active",
+        ) from None
+    with _held_lock:
+        _held[path] = 1
+    try:
+        yield path
+    finally:
+        with _held_lock:
+            del _held[path]
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
