@@ -1,0 +1,54 @@
+"""Small HTTP helpers for the simulator's tests (real HTTP over loopback with httpx)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from oaa_concur.simulator import RunningSimulator
+
+SEARCH = "urn:ietf:params:scim:api:messages:concur:2.0:SearchRequest"
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+ROLE = "urn:ietf:params:scim:schemas:extension:spend:2.0:Role"
+
+
+def token_form(sim: RunningSimulator, **fields: str) -> dict[str, str]:
+    return {"client_id": sim.client_id, "client_secret": sim.client_secret, **fields}
+
+
+def refresh(client: httpx.Client, sim: RunningSimulator, token: str | None = None,
+            host: str | None = None) -> httpx.Response:
+    form = token_form(sim, grant_type="refresh_token", refresh_token=token or sim.refresh_token)
+    return client.post(f"{host or sim.api_url}/oauth2/v0/token", data=form)
+
+
+def bearer(client: httpx.Client, sim: RunningSimulator) -> dict[str, str]:
+    response = refresh(client, sim)
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def search(client: httpx.Client, sim: RunningSimulator, headers: dict[str, str],
+           **body: Any) -> httpx.Response:
+    return client.post(f"{sim.api_url}/profile/identity/v4.1/Users/.search",
+                       json={"schemas": [SEARCH], **body}, headers=headers)
+
+
+def all_identity(client: httpx.Client, sim: RunningSimulator, headers: dict[str, str],
+                 **body: Any) -> list[dict[str, Any]]:
+    """Follow nextCursor to the end; refuses a repeated cursor."""
+    users: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    cursor = None
+    while True:
+        extra = {"cursor": cursor} if cursor else {}
+        page = search(client, sim, headers, **body, **extra)
+        assert page.status_code == 200, page.text
+        data = page.json()
+        users.extend(data["Resources"])
+        cursor = data.get("nextCursor")
+        if cursor is None:
+            return users
+        assert cursor not in seen
+        seen.add(cursor)
