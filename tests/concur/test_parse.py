@@ -32,7 +32,8 @@ DOC_3_8_USER: dict[str, Any] = {
     "entitlements": ["Expense", "Travel"],
     "meta": {"created": "2021-11-17T22:44:09.000164Z", "lastModified": "2021-11-17T22:48:31Z"},
     ENTERPRISE: {
-        "companyId": "aa076ada-80a9-4f57-8e98-9300b1c3171d", "employeeNumber": "1234_employeeNumber",
+        "companyId": "aa076ada-80a9-4f57-8e98-9300b1c3171d",
+        "employeeNumber": "1234_employeeNumber",
         "startDate": "2021-11-17T00:00:00.000", "terminationDate": None, "costCenter": None,
         "manager": {"value": "7a183cbe-0000", "employeeNumber": "E77"}},
 }
