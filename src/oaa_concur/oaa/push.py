@@ -1,0 +1,207 @@
+"""Push one OAA payload to Veza with oaaclient, retrying what is transient, failing in one sentence.
+
+oaaclient quirks handled here (veza-oaa.md §2.3):
+
+* ``OAAClient()`` calls the network in its constructor and retries inside urllib3 with real
+  sleeps (up to 10 times, 30 s apart); its POSTs (push, create provider) are never retried.
+  ``_Client`` defers the connection test, mounts an adapter without retries and lets
+  ``push`` retry everything itself, through the injected ``sleep``.
+* A private CA is given per request (``verify=<path>``), which wins over ``REQUESTS_CA_BUNDLE``;
+  without ``ca_bundle`` requests still honours that variable.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from oaaclient.client import OAAClient, OAAClientError, OAAConnectionError, OAAResponseError
+from oaaclient.templates import CustomApplication
+from requests.adapters import HTTPAdapter
+
+from oaa_concur import redact
+from oaa_concur.errors import ConfigError, VezaError
+from oaa_concur.oaa.files import Payload, payload
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+TEMPLATE = "application"
+_ALLOWED = re.compile(OAAClient.ALLOWED_CHARACTERS)
+_DISALLOWED = re.compile(r"[^ @#$%&*:()!,a-zA-Z0-9_'\"=.-]")
+_TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
+_MAX_DETAILS = 3
+
+
+def check_name(name: str, what: str) -> str:
+    """Refuse a provider or data source name that Veza would refuse (``ALLOWED_CHARACTERS``)."""
+    if not name.strip() or not _ALLOWED.match(name):
+        raise ConfigError(
+            f"The Veza {what} {name!r} is empty or has characters Veza does not allow",
+            "use only letters, digits, spaces and @#$%&*:()!,_'\"=.-",
+        )
+    return name
+
+
+def safe_name(text: str) -> str:
+    """``text`` with every character Veza refuses in names replaced by ``_``."""
+    return _DISALLOWED.sub("_", text)
+
+
+class _Client(OAAClient):  # type: ignore[misc]
+    """OAAClient without the connection test in its constructor and without urllib3 retries."""
+
+    def _test_connection(self) -> None:
+        return None  # ``push`` runs the real test once the session is configured
+
+    def test_connection(self) -> None:
+        super()._test_connection()
+
+
+def push(
+    app: CustomApplication | Payload,
+    *,
+    veza_url: str,
+    api_key: str,
+    provider_name: str,
+    data_source_name: str,
+    ca_bundle: str | Path | None = None,
+    attempts: int = 5,
+    sleep: Callable[[float], None] = time.sleep,
+    timeout_s: float | None = None,
+) -> list[str]:
+    """Get or create the provider and data source, push the payload; return Veza's warnings."""
+    redact.register(api_key)
+    check_name(provider_name, "provider name")
+    check_name(data_source_name, "data source name")
+    body = payload(app)
+    retry = _Retrier(veza_url, attempts, sleep)
+    client = _client(veza_url, api_key, ca_bundle, timeout_s)
+    retry("connect", client.test_connection)
+    retry("find or create the provider", lambda: _provider(client, provider_name))
+    response = retry("push", lambda: client.push_metadata(provider_name, data_source_name, body))
+    warnings = _warnings(response)
+    for warning in warnings:
+        log.warning("Veza warning: %s", warning)
+    log.info("pushed %s to Veza data source %r (%d warnings)", provider_name, data_source_name,
+             len(warnings))
+    return warnings
+
+
+def _client(url: str, api_key: str, ca_bundle: str | Path | None,
+            timeout_s: float | None) -> _Client:
+    try:
+        client = _Client(url=url, api_key=api_key)
+    except (ValueError, OAAClientError) as err:  # only argument checks happen before the test
+        raise VezaError(f"cannot use the Veza URL {url!r}", "check VEZA_URL") from err
+    adapter = HTTPAdapter(max_retries=0)
+    client._http_adapter.mount("https://", adapter)
+    client._http_adapter.mount("http://", adapter)
+    if ca_bundle is not None:
+        if not Path(ca_bundle).is_file():
+            raise ConfigError(f"The CA bundle {ca_bundle} does not exist",
+                              "give --ca-bundle the path of a PEM file")
+        client.verify_ssl = str(ca_bundle)
+    if timeout_s is not None:
+        client._api_timeout = timeout_s
+    return client
+
+
+def _provider(client: _Client, name: str) -> dict[str, Any]:
+    provider: dict[str, Any] | None = client.get_provider(name)
+    if provider is None:
+        log.info("creating the Veza provider %r (template %s)", name, TEMPLATE)
+        provider = client.create_provider(name, TEMPLATE)
+    template = provider.get("custom_template")
+    if template not in (None, TEMPLATE):
+        raise VezaError(f"the Veza provider {name!r} uses the {template!r} template, "
+                        f"not {TEMPLATE!r}", "choose another --provider-name")
+    return provider
+
+
+def _warnings(response: Any) -> list[str]:
+    items = response.get("warnings") if isinstance(response, dict) else None
+    out = []
+    for item in items or []:
+        message = item.get("message") if isinstance(item, dict) else None
+        out.append(redact.redact(str(message if message is not None else item)))
+    return out
+
+
+class _Retrier:
+    """Runs one step; retries transient failures with exponential backoff; maps errors."""
+
+    def __init__(self, url: str, attempts: int, sleep: Callable[[float], None]) -> None:
+        self.url = url
+        self.attempts = max(1, attempts)
+        self.sleep = sleep
+
+    def __call__(self, step: str, call: Callable[[], T]) -> T:
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return call()
+            except OAAClientError as err:
+                if not _transient(err) or attempt == self.attempts:
+                    raise _veza_error(err, self.url, step, attempt) from None
+                delay = min(30.0, 2.0 ** (attempt - 1))
+                log.warning("Veza %s failed (%s), attempt %d of %d; retrying in %.0f s",
+                            step, _short(err), attempt, self.attempts, delay)
+                self.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _transient(err: OAAClientError) -> bool:
+    if isinstance(err, OAAConnectionError):
+        return not _tls_failure(err)
+    return isinstance(err, OAAResponseError) and err.status_code in _TRANSIENT
+
+
+def _tls_failure(err: OAAClientError) -> bool:
+    text = f"{err.message}"
+    return "CERTIFICATE_VERIFY_FAILED" in text or "SSLError" in text
+
+
+def _short(err: OAAClientError) -> str:
+    status = f"HTTP {err.status_code}" if err.status_code else err.error
+    return redact.redact(f"{status}: {err.message}")[:300]
+
+
+def _veza_error(err: OAAClientError, url: str, step: str, attempt: int) -> VezaError:
+    """One sentence per failure, with what to do; never the API key (redacted anyway)."""
+    status = err.status_code
+    if isinstance(err, OAAConnectionError) and _tls_failure(err):
+        message, hint = (f"cannot verify the TLS certificate of Veza at {url}",
+                         "give the CA with --ca-bundle or REQUESTS_CA_BUNDLE")
+    elif isinstance(err, OAAConnectionError) or (status is None and err.error == "Unknown host"):
+        message, hint = (f"cannot reach Veza at {url} after {attempt} attempts",
+                         "check VEZA_URL and the network/proxy")
+    elif status == 401:
+        message, hint = "Veza refused the API key (HTTP 401)", "check VEZA_API_KEY"
+    elif status == 403:
+        message, hint = ("Veza refused the request (HTTP 403)",
+                         "give the API key's user the right to manage OAA providers")
+    elif status == 400:
+        message, hint = (f"Veza rejected the {step} (HTTP 400): {_details(err)}",
+                         "fix the data it names, or inspect the payload saved with --save-json")
+    elif status is not None and status >= 500:
+        message, hint = (f"Veza failed the {step} with HTTP {status} after {attempt} attempts",
+                         "try again later; if it persists, contact Veza support")
+    else:
+        message, hint = (f"Veza failed the {step}: {_short(err)}",
+                         "check VEZA_URL and the Veza tenant's status")
+    return VezaError(redact.redact(message), hint)
+
+
+def _details(err: OAAClientError) -> str:
+    parts = [err.message or err.error]
+    for detail in list(err.details)[:_MAX_DETAILS]:
+        text = detail.get("message", detail) if isinstance(detail, dict) else detail
+        parts.append(str(text))
+    more = len(err.details) - _MAX_DETAILS
+    if more > 0:
+        parts.append(f"and {more} more")
+    return "; ".join(p for p in parts if p)
