@@ -1,0 +1,127 @@
+"""What changed between two discoveries: users, status, grants and approver/delegate edges.
+
+Pure: ``diff(old, new)`` compares two ``DiscoveryResult``s. A grant is (user, role code, role
+groups), so a change of scope shows as one grant lost and one gained; product entitlements
+count as grants of ``ENTITLEMENT_<PRODUCT>`` roles, as in the OAA payload (design.md §4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from oaa_concur.catalogue import entitlement_role
+from oaa_concur.models import DiscoveryResult, User
+
+Grant = tuple[str, str, tuple[str, ...]]        # user id, role code, role groups
+Approval = tuple[str, str, str]                 # user id, approver id, kind
+Delegation = tuple[str, str, str, tuple[str, ...]]  # user id, delegate id, kind, permissions
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    user_id: str
+    field: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(slots=True)
+class Diff:
+    users_added: list[str] = field(default_factory=list)
+    users_removed: list[str] = field(default_factory=list)
+    status_changes: list[StatusChange] = field(default_factory=list)
+    grants_gained: list[Grant] = field(default_factory=list)
+    grants_lost: list[Grant] = field(default_factory=list)
+    approvers_added: list[Approval] = field(default_factory=list)
+    approvers_removed: list[Approval] = field(default_factory=list)
+    delegates_added: list[Delegation] = field(default_factory=list)
+    delegates_removed: list[Delegation] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not any(getattr(self, f) for f in self.__dataclass_fields__)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def grants(result: DiscoveryResult) -> set[Grant]:
+    """Every (user, role, scope) of the result, Spend roles and product entitlements."""
+    found = {(p.user_id, g.role_code, g.role_groups)
+             for p in result.spend.values() for g in p.roles}
+    found |= {(u.id, entitlement_role(e).code, ()) for u in result.users for e in u.entitlements}
+    return found
+
+
+def diff(old: DiscoveryResult, new: DiscoveryResult) -> Diff:
+    """The changes from ``old`` to ``new``, each list sorted."""
+    old_users = {u.id: u for u in old.users}
+    new_users = {u.id: u for u in new.users}
+    return Diff(
+        users_added=sorted(new_users.keys() - old_users.keys()),
+        users_removed=sorted(old_users.keys() - new_users.keys()),
+        status_changes=_status_changes(old_users, new_users),
+        grants_gained=sorted(grants(new) - grants(old)),
+        grants_lost=sorted(grants(old) - grants(new)),
+        approvers_added=sorted(_approvals(new) - _approvals(old)),
+        approvers_removed=sorted(_approvals(old) - _approvals(new)),
+        delegates_added=sorted(_delegations(new) - _delegations(old)),
+        delegates_removed=sorted(_delegations(old) - _delegations(new)),
+    )
+
+
+def _status_changes(old: dict[str, User], new: dict[str, User]) -> list[StatusChange]:
+    changes = []
+    for user_id in sorted(old.keys() & new.keys()):
+        a, b = old[user_id], new[user_id]
+        if a.active != b.active:
+            changes.append(StatusChange(user_id, "active", str(a.active).lower(),
+                                        str(b.active).lower()))
+        if a.termination_date != b.termination_date:
+            changes.append(StatusChange(user_id, "termination_date", _day(a.termination_date),
+                                        _day(b.termination_date)))
+    return changes
+
+
+def _day(value: datetime | None) -> str | None:
+    return value.date().isoformat() if value else None
+
+
+def _approvals(result: DiscoveryResult) -> set[Approval]:
+    return {(e.user_id, e.approver_id, e.kind)
+            for p in result.spend.values() for e in p.approvers}
+
+
+def _delegations(result: DiscoveryResult) -> set[Delegation]:
+    return {(e.user_id, e.delegate_id, e.kind, tuple(sorted(e.permissions)))
+            for p in result.spend.values() for e in p.delegates}
+
+
+def render_text(d: Diff, names: dict[str, str]) -> str:
+    """A human-readable summary; ``names`` maps user ids to display names."""
+    def who(user_id: str) -> str:
+        return f"{names[user_id]} ({user_id})" if user_id in names else user_id
+
+    lines = [f"users: +{len(d.users_added)} -{len(d.users_removed)}, "
+             f"status changes {len(d.status_changes)}, grants +{len(d.grants_gained)} "
+             f"-{len(d.grants_lost)}, approver edges +{len(d.approvers_added)} "
+             f"-{len(d.approvers_removed)}, delegate edges +{len(d.delegates_added)} "
+             f"-{len(d.delegates_removed)}"]
+    lines += [f"+ user {who(u)}" for u in d.users_added]
+    lines += [f"- user {who(u)}" for u in d.users_removed]
+    lines += [f"~ {who(c.user_id)}: {c.field} {c.old} -> {c.new}" for c in d.status_changes]
+    lines += [f"+ grant {who(u)} {r}{_scope(g)}" for u, r, g in d.grants_gained]
+    lines += [f"- grant {who(u)} {r}{_scope(g)}" for u, r, g in d.grants_lost]
+    lines += [f"+ approver {who(a)} approves {who(u)} ({k})" for u, a, k in d.approvers_added]
+    lines += [f"- approver {who(a)} approves {who(u)} ({k})" for u, a, k in d.approvers_removed]
+    lines += [f"+ delegate {who(x)} for {who(u)} ({k}: {', '.join(p) or 'no rights'})"
+              for u, x, k, p in d.delegates_added]
+    lines += [f"- delegate {who(x)} for {who(u)} ({k}: {', '.join(p) or 'no rights'})"
+              for u, x, k, p in d.delegates_removed]
+    return "\n".join(lines)
+
+
+def _scope(groups: tuple[str, ...]) -> str:
+    return f" [role groups: {', '.join(groups)}]" if groups else " [company-wide]"

@@ -1,0 +1,314 @@
+"""The snapshot store: every complete discovery kept in ``snapshots.sqlite`` (design.md §1, §2.2).
+
+One snapshot = one transaction holding the users, Spend profiles (roles with their role-group
+scope, approver and delegate edges), data issues and run metadata of one ``DiscoveryResult``;
+``load`` gives the same ``DiscoveryResult`` back, field for field. The file holds personal data,
+so it is created mode 0600. The schema carries a version and a list of migrations; a file that
+is not a database, or was written by a newer version, is a ``ConfigError`` with one sentence.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from oaa_concur.errors import ConfigError
+from oaa_concur.models import DiscoveryResult, RunStats
+from oaa_concur.snapshot_rows import result_rows, rows_to_result
+
+FILE_NAME = "snapshots.sqlite"
+
+# Each entry moves the schema from version i to i + 1. Never edit a released entry: add one.
+MIGRATIONS: list[str] = [
+    # 1: the first schema.
+    """
+    CREATE TABLE snapshots (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, taken_at TEXT NOT NULL, company_id TEXT NOT NULL,
+        company_name TEXT, geolocation TEXT NOT NULL, user_count INTEGER NOT NULL,
+        duration_s REAL, stats TEXT);
+    CREATE TABLE users (
+        snapshot_id INTEGER NOT NULL, id TEXT NOT NULL, user_name TEXT, display_name TEXT,
+        active INTEGER NOT NULL, emails TEXT NOT NULL, external_id TEXT, employee_number TEXT,
+        cost_center TEXT, department TEXT, division TEXT, company_id TEXT, manager_id TEXT,
+        start_date TEXT, termination_date TEXT, created_at TEXT, last_modified_at TEXT,
+        entitlements TEXT NOT NULL);
+    CREATE TABLE profiles (
+        snapshot_id INTEGER NOT NULL, user_id TEXT NOT NULL, non_employee INTEGER,
+        test_employee INTEGER);
+    CREATE TABLE grants (
+        snapshot_id INTEGER NOT NULL, user_id TEXT NOT NULL, role_code TEXT NOT NULL,
+        role_groups TEXT NOT NULL);
+    CREATE TABLE approvers (
+        snapshot_id INTEGER NOT NULL, user_id TEXT NOT NULL, approver_id TEXT NOT NULL,
+        kind TEXT NOT NULL, is_primary INTEGER NOT NULL);
+    CREATE TABLE delegates (
+        snapshot_id INTEGER NOT NULL, user_id TEXT NOT NULL, delegate_id TEXT NOT NULL,
+        kind TEXT NOT NULL, permissions TEXT NOT NULL, temporary_from TEXT, temporary_to TEXT);
+    CREATE TABLE issues (
+        snapshot_id INTEGER NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL,
+        detail TEXT NOT NULL);
+    CREATE INDEX users_snap ON users (snapshot_id);
+    CREATE INDEX profiles_snap ON profiles (snapshot_id);
+    CREATE INDEX grants_snap ON grants (snapshot_id);
+    CREATE INDEX approvers_snap ON approvers (snapshot_id);
+    CREATE INDEX delegates_snap ON delegates (snapshot_id);
+    CREATE INDEX issues_snap ON issues (snapshot_id);
+    """,
+    # 2: grant and issue counts on the snapshot row, so that listing never scans the grants.
+    """
+    ALTER TABLE snapshots ADD COLUMN grant_count INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE snapshots ADD COLUMN issue_count INTEGER NOT NULL DEFAULT 0;
+    UPDATE snapshots SET
+        grant_count = (SELECT count(*) FROM grants g WHERE g.snapshot_id = snapshots.id),
+        issue_count = (SELECT count(*) FROM issues i WHERE i.snapshot_id = snapshots.id);
+    """,
+    # 3: when a snapshot was pushed to Veza; the shrink guard compares with the last pushed one.
+    """
+    ALTER TABLE snapshots ADD COLUMN pushed_at TEXT;
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+CHILD_TABLES = ("users", "profiles", "grants", "approvers", "delegates", "issues")
+
+
+def _info(r: tuple[Any, ...]) -> SnapshotInfo:
+    return SnapshotInfo(
+        id=r[0], taken_at=datetime.fromisoformat(r[1]), company_id=r[2], company_name=r[3],
+        user_count=r[4], grant_count=r[5], issue_count=r[6], duration_s=r[7],
+        pushed_at=datetime.fromisoformat(r[8]) if r[8] else None)
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotInfo:
+    """One line of ``oaa-concur snapshots``."""
+
+    id: int
+    taken_at: datetime
+    company_id: str
+    company_name: str | None
+    user_count: int
+    grant_count: int
+    issue_count: int
+    duration_s: float | None
+    pushed_at: datetime | None = None
+
+
+class SnapshotStore:
+    """``snapshots.sqlite`` in a state directory. Opens lazily; each call is its own connection."""
+
+    def __init__(self, state_dir: Path, *, retention: int | None = None) -> None:
+        self.state_dir = Path(state_dir)
+        self.path = self.state_dir / FILE_NAME
+        self.retention = retention
+
+    # -- writing -------------------------------------------------------------------------
+
+    def record(self, result: DiscoveryResult) -> int:
+        """Store ``result`` in one transaction; apply the retention option; return the id."""
+        rows = result_rows(result)
+        with self._connect(create=True) as db, transaction(db):
+            cur = db.execute(
+                "INSERT INTO snapshots (taken_at, company_id, company_name, geolocation,"
+                " user_count, duration_s, stats, grant_count, issue_count)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _snapshot_row(result, len(rows["grants"])),
+            )
+            snap_id = int(cur.lastrowid or 0)
+            for table, table_rows in rows.items():
+                _insert(db, table, snap_id, table_rows)
+        if self.retention:
+            self.prune(self.retention)
+        return snap_id
+
+    def mark_pushed(self, snap_id: int, when: datetime | None = None) -> None:
+        """Note that snapshot ``snap_id`` is what Veza now holds."""
+        stamp = (when or datetime.now(UTC)).isoformat()
+        with self._connect() as db, transaction(db):
+            cur = db.execute("UPDATE snapshots SET pushed_at = ? WHERE id = ?", (stamp, snap_id))
+            if cur.rowcount != 1:
+                raise self._missing(snap_id)
+
+    def prune(self, keep: int) -> int:
+        """Delete all but the newest ``keep`` snapshots; return how many were deleted."""
+        if keep < 1:
+            raise ConfigError("retention must keep at least 1 snapshot", "set it to 1 or more")
+        if not self.path.exists():
+            return 0
+        with self._connect() as db, transaction(db):
+            old = [r[0] for r in db.execute(
+                "SELECT id FROM snapshots ORDER BY id DESC LIMIT -1 OFFSET ?", (keep,))]
+            for table in CHILD_TABLES:
+                db.executemany(f"DELETE FROM {table} WHERE snapshot_id = ?",  # noqa: S608
+                               [(i,) for i in old])
+            db.executemany("DELETE FROM snapshots WHERE id = ?", [(i,) for i in old])
+        return len(old)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def list(self) -> list[SnapshotInfo]:
+        """Every snapshot, oldest first (empty when the file does not exist yet)."""
+        if not self.path.exists():
+            return []
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT id, taken_at, company_id, company_name, user_count, grant_count,"
+                " issue_count, duration_s, pushed_at FROM snapshots ORDER BY id").fetchall()
+        return [_info(r) for r in rows]
+
+    def latest_id(self) -> int | None:
+        """The newest snapshot's id, or None when there is none."""
+        return self._scalar("SELECT max(id) FROM snapshots", ())
+
+    def previous(self, snap_id: int) -> int | None:
+        """The id of the snapshot recorded just before ``snap_id``, or None."""
+        return self._scalar("SELECT max(id) FROM snapshots WHERE id < ?", (snap_id,))
+
+    def user_count(self, snap_id: int) -> int:
+        """Users in snapshot ``snap_id`` (for the push shrink guard)."""
+        count = self._scalar("SELECT user_count FROM snapshots WHERE id = ?", (snap_id,))
+        if count is None:
+            raise self._missing(snap_id)
+        return count
+
+    def last_pushed_user_count(self) -> int | None:
+        """Users in the newest snapshot that was pushed, or None when none was."""
+        return self._scalar("SELECT user_count FROM snapshots WHERE pushed_at IS NOT NULL"
+                            " ORDER BY id DESC LIMIT 1", ())
+
+    def load(self, snap_id: int) -> DiscoveryResult:
+        """The ``DiscoveryResult`` recorded as ``snap_id``, equal to the one recorded."""
+        if not self.path.exists():
+            raise self._missing(snap_id)
+        with self._connect() as db:
+            head = db.execute(
+                "SELECT company_id, geolocation, company_name, stats FROM snapshots WHERE id = ?",
+                (snap_id,)).fetchone()
+            if head is None:
+                raise self._missing(snap_id)
+            tables = {t: db.execute(
+                f"SELECT * FROM {t} WHERE snapshot_id = ? ORDER BY rowid",  # noqa: S608
+                (snap_id,)).fetchall() for t in CHILD_TABLES}
+        return rows_to_result(head, tables)
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _scalar(self, sql: str, params: tuple[Any, ...]) -> int | None:
+        if not self.path.exists():
+            return None
+        with self._connect() as db:
+            row = db.execute(sql, params).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    def _missing(self, snap_id: int) -> ConfigError:
+        return ConfigError(f"There is no snapshot {snap_id} in {self.path}",
+                           "list them with `oaa-concur snapshots`")
+
+    @contextmanager
+    def _connect(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
+        if create:
+            _create_private(self.state_dir, self.path)
+        try:
+            # Autocommit mode: transactions are explicit (``transaction``), DDL included.
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise self._unreadable(exc) from None
+        try:
+            _migrate(db, self.path)
+            yield db
+        except sqlite3.DatabaseError as exc:
+            raise self._unreadable(exc) from None
+        finally:
+            db.close()
+
+    def _unreadable(self, exc: Exception) -> ConfigError:
+        return ConfigError(
+            f"The snapshot store {self.path} cannot be read ({exc})",
+            "restore it from a backup or move it aside; the next discovery starts a new one")
+
+
+def _create_private(state_dir: Path, path: Path) -> None:
+    """Create the state directory (0700) and an empty database file (0600) if missing."""
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    os.close(fd)
+    path.chmod(0o600)
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error: all or nothing."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _migrate(db: sqlite3.Connection, path: Path, target: int = SCHEMA_VERSION) -> None:
+    """Bring the schema to ``target`` in one transaction (a crash leaves the old schema)."""
+    if _version(db) == target:
+        return  # the usual case: no write lock taken just to read
+    with transaction(db):
+        db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        version = _version(db)
+        if version > SCHEMA_VERSION:
+            raise ConfigError(
+                f"The snapshot store {path} has schema version {version}, newer than this "
+                f"oaa-concur understands ({SCHEMA_VERSION})", "upgrade oaa-concur")
+        for step in range(version + 1, target + 1):
+            for statement in MIGRATIONS[step - 1].split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute("INSERT INTO schema_version (version) VALUES (?)", (step,))
+
+
+def _version(db: sqlite3.Connection) -> int:
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'schema_version'").fetchone() is None:
+        return 0
+    return int(db.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0)
+
+
+def migrate_to(path: Path, target: int) -> None:
+    """Create or upgrade the database at ``path`` to schema ``target`` (tests, tooling)."""
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        _migrate(db, path, target)
+    finally:
+        db.close()
+
+
+def _insert(db: sqlite3.Connection, table: str, snap_id: int, rows: list[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    marks = ", ".join("?" * (len(rows[0]) + 1))
+    db.executemany(f"INSERT INTO {table} VALUES ({marks})",  # noqa: S608 - fixed table names
+                   ((snap_id, *row) for row in rows))
+
+
+def _snapshot_row(result: DiscoveryResult, grant_count: int) -> tuple[Any, ...]:
+    stats = result.stats
+    taken = stats.started_at if stats else datetime.now(UTC)
+    return (taken.isoformat(), result.company.id, result.company.name,
+            result.company.geolocation, len(result.users),
+            stats.duration_s if stats else None, _stats_json(stats), grant_count,
+            len(result.issues))
+
+
+def _stats_json(stats: RunStats | None) -> str | None:
+    if stats is None:
+        return None
+    return json.dumps({
+        "started_at": stats.started_at.isoformat(), "duration_s": stats.duration_s,
+        "requests": stats.requests, "token_requests": stats.token_requests,
+        "identity_pages": stats.identity_pages, "spend_pages": stats.spend_pages,
+        "retries": stats.retries, "granted_scopes": list(stats.granted_scopes),
+    })

@@ -1,0 +1,79 @@
+"""diff(): what changed between two discoveries, and the `diff` command."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from oaa_concur.cli import main
+from oaa_concur.diff import StatusChange, diff
+from oaa_concur.models import ApproverEdge, DiscoveryResult, RoleGrant, User
+from oaa_concur.snapshot import SnapshotStore
+from tests.review.tenant import NOW, tenant
+
+
+def _changed() -> DiscoveryResult:
+    result = tenant()
+    users = [u for u in result.users if u.id != "u-heidi"]
+    users = [dataclasses.replace(u, active=False) if u.id == "u-carol" else u for u in users]
+    users = [dataclasses.replace(u, termination_date=NOW) if u.id == "u-ken" else u
+             for u in users]
+    users.append(User(id="u-new", display_name="Nora New", active=True))
+    spend = dict(result.spend)
+    alice = spend["u-alice"]
+    spend["u-alice"] = dataclasses.replace(
+        alice, roles=(RoleGrant("EXP_APPROVER"), RoleGrant("EXP_PROCESSOR", ("R&D", "QA"))),
+        delegates=alice.delegates[:1])
+    spend["u-ken"] = dataclasses.replace(
+        spend["u-ken"], approvers=(ApproverEdge("u-ken", "u-judy", "report"),
+                                   ApproverEdge("u-ken", "u-alice", "cashAdvance")))
+    return dataclasses.replace(result, users=users, spend=spend)
+
+
+def test_diff_lists_each_change():
+    d = diff(tenant(), _changed())
+    assert d.users_added == ["u-new"] and d.users_removed == ["u-heidi"]
+    assert d.status_changes == [
+        StatusChange("u-carol", "active", "true", "false"),
+        StatusChange("u-ken", "termination_date", None, "2025-06-15")]
+    assert d.grants_gained == [("u-alice", "EXP_PROCESSOR", ("R&D", "QA"))]
+    assert d.grants_lost == [("u-alice", "EXP_PROCESSOR", ("R&D-QA-Exp",)),
+                             ("u-heidi", "ENTITLEMENT_EXPENSE", ())]
+    assert d.approvers_added == [("u-ken", "u-judy", "report")]
+    assert d.approvers_removed == [("u-ken", "u-bob", "report")]
+    assert d.delegates_added == []
+    assert d.delegates_removed == [("u-alice", "u-leo", "expense", ("canApprove",))]
+    assert not d.empty and diff(tenant(), tenant()).empty
+
+
+def test_diff_command_text_and_json(tmp_path: Path):
+    store = SnapshotStore(tmp_path)
+    first = store.record(tenant())
+    second = store.record(_changed())
+    runner = CliRunner()
+    out = runner.invoke(main, ["diff", "--state-dir", str(tmp_path)])
+    assert out.exit_code == 0, out.output
+    assert f"snapshot {first} -> {second}" in out.output
+    assert "+ user Nora New (u-new)" in out.output
+    assert "- approver Bob Leaver (u-bob) approves Ken Delegate (u-ken) (report)" in out.output
+    out = runner.invoke(main, ["diff", str(second), str(first), "--format", "json",
+                               "--state-dir", str(tmp_path)])
+    doc = json.loads(out.output)
+    assert (doc["old"], doc["new"], doc["users_added"]) == (second, first, ["u-heidi"])
+    assert doc["grants_gained"] == [["u-alice", "EXP_PROCESSOR", ["R&D-QA-Exp"]],
+                                    ["u-heidi", "ENTITLEMENT_EXPENSE", []]]
+
+
+def test_diff_needs_two_snapshots(tmp_path: Path):
+    runner = CliRunner()
+    out = runner.invoke(main, ["diff", "--state-dir", str(tmp_path)])
+    assert out.exit_code == 2
+    assert "run `oaa-concur discover` or `oaa-concur demo` first" in out.output
+    SnapshotStore(tmp_path).record(tenant())
+    out = runner.invoke(main, ["diff", "--state-dir", str(tmp_path)])
+    assert out.exit_code == 2 and "is the only one" in out.output
+    out = runner.invoke(main, ["diff", "5", "1", "--state-dir", str(tmp_path)])
+    assert out.exit_code == 2 and "no snapshot 5" in out.output
