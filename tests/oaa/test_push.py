@@ -159,6 +159,12 @@ def test_bad_names_are_config_errors(fake_veza: FakeVeza, name: str) -> None:
     assert fake_veza.requests == []
 
 
+def test_plain_http_url_is_a_config_error(fake_veza: FakeVeza) -> None:
+    with pytest.raises(ConfigError, match="not HTTPS"):
+        _push(fake_veza, _app(), veza_url=fake_veza.url.replace("https://", "http://"))
+    assert fake_veza.requests == []
+
+
 def test_safe_name() -> None:
     assert oaa.safe_name("Concur - A/B [Prod]+") == "Concur - A_B _Prod__"
     assert oaa.check_name(oaa.safe_name("Acme/Ü"), "x") == "Acme__"

@@ -76,6 +76,10 @@ def push(
 ) -> list[str]:
     """Get or create the provider and data source, push the payload; return Veza's warnings."""
     redact.register(api_key)
+    if veza_url.lower().startswith("http://"):
+        # oaaclient would turn it into "https://http://..." and fail with a confusing DNS error
+        raise ConfigError(f"The Veza URL {veza_url} is not HTTPS; Veza is reached over HTTPS only",
+                          "set VEZA_URL to the https:// address of the tenant")
     check_name(provider_name, "provider name")
     check_name(data_source_name, "data source name")
     body = payload(app)
