@@ -112,10 +112,16 @@ async def _fetch(api: ConcurApi, collector: _Collector, stats: RunStats,
     identity = CursorPaginator("Identity", IDENTITY_PAGE)
     spend = IndexPaginator("Spend", SPEND_PAGE)
 
+    # At most ``concurrency`` requests in flight: the Identity cursor stream holds one slot
+    # while it runs (Concur answers 429 to clients that exceed its limits, concur-api.md §5.3).
+    gate = asyncio.Semaphore(max(1, concurrency - 1))
+
     async def users() -> None:
         async for records, total in identity_pages(api, identity):
             collector.add_users(records, total)
             stats.identity_pages = identity.pages
+        if concurrency > 1:
+            gate.release()  # Identity is done: Spend may use its slot
 
     def spend_sink(records: list[Any]) -> None:
         collector.spend_total = spend.total
@@ -123,7 +129,7 @@ async def _fetch(api: ConcurApi, collector: _Collector, stats: RunStats,
         collector.add_spend(records)
 
     try:
-        await run_all([users(), spend_pages(api, spend, concurrency, spend_sink)])
+        await run_all([users(), spend_pages(api, spend, gate, spend_sink)])
     except RetriableError as error:
         raise IncompleteDiscovery(
             f"Discovery could not read every page: {error.message.rstrip('.')} (gave up after "
@@ -184,5 +190,14 @@ def run_discovery(settings: Settings, secrets: Secrets, *, progress: Progress | 
                   clock: Clock | None = None, policy: RetryPolicy | None = None,
                   ) -> DiscoveryResult:
     """Synchronous entry point for the CLI: one complete discovery or an OaaConcurError."""
-    return asyncio.run(discover(settings, secrets, progress=progress, transport=transport,
-                                sleep=sleep, clock=clock, policy=policy))
+    box: list[DiscoveryResult] = []
+
+    async def main() -> None:
+        # The result is handed over through ``box``, not as the task's result: on Python 3.11
+        # asyncio.run's SIGINT handling repr()s the main task, and with it a 100k-user result
+        # (seconds of CPU).
+        box.append(await discover(settings, secrets, progress=progress, transport=transport,
+                                  sleep=sleep, clock=clock, policy=policy))
+
+    asyncio.run(main())
+    return box[0]

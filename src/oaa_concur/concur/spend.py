@@ -2,8 +2,9 @@
 
 Spend has only index paging (``count`` <= 100, ``totalResults`` given, concur-api.md §4.2), so
 page 1 tells how many pages there are and the rest are fetched in parallel, bounded by a
-semaphore (``settings.concurrency``). If a later page reports a larger ``totalResults`` (users
-added during the run) the extra pages are fetched too; the paginator then reconciles the count.
+semaphore (``settings.concurrency``, less the slot the Identity stream holds while it runs).
+If a later page reports a larger ``totalResults`` (users added during the run) the extra pages
+are fetched too; the paginator then reconciles the count.
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ async def _page(api: ConcurApi, paginator: IndexPaginator, start: int) -> dict[s
     return page
 
 
-async def spend_pages(api: ConcurApi, paginator: IndexPaginator, concurrency: int,
+async def spend_pages(api: ConcurApi, paginator: IndexPaginator, gate: asyncio.Semaphore,
                       sink: PageSink) -> None:
-    """Fetch every Spend page; ``sink`` gets each page's ``Resources`` as it arrives."""
-    first = await _page(api, paginator, 1)
+    """Fetch every Spend page, at most ``gate``'s value at once; ``sink`` gets each page's
+    ``Resources`` as it arrives."""
+    async with gate:
+        first = await _page(api, paginator, 1)
     sink(resources(first, "Spend"))
-    gate = asyncio.Semaphore(concurrency)
 
     async def one(start: int) -> None:
         async with gate:
