@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 import unicodedata
 from dataclasses import dataclass
@@ -174,6 +175,7 @@ def _groups(rng: random.Random) -> tuple[str, ...] | None:
     return tuple(rng.sample(catalog.ROLE_GROUPS, 2))
 
 
+@functools.lru_cache(maxsize=1024)
 def ascii_slug(text: str) -> str:
     """Login-safe form of a name: accents dropped, non-letters removed."""
     text = text.lower().translate(_NON_DECOMPOSING)

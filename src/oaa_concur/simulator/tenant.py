@@ -19,6 +19,8 @@ LASTMOD_BASE = 1_704_067_200   # 2024-01-01T00:00:00Z
 LASTMOD_SPAN = 500 * 86400
 _INACTIVE_BELOW = 20           # status byte < 20: inactive (~8 %)
 _TRAVEL_ONLY_BELOW = 28        # 20..27: active, Travel only, no Spend profile (~3 %)
+_VERSION_MASK = ~((0xF000 << 64) | (0xC000 << 48))
+_VERSION_4 = (0x4000 << 64) | (0x8000 << 48)
 _DIGITS = re.compile(r"(\d{6,})(?:@|$)")
 
 
@@ -42,13 +44,16 @@ class Tenant:
             if index < users:
                 self._status[index] = _forced_status(traits)
         self.person = lru_cache(maxsize=8192)(self._person)
+        self.user_id = lru_cache(maxsize=65536)(self.user_id)  # type: ignore[method-assign]
 
     # ---- identifiers ------------------------------------------------------------------
     def user_id(self, index: int) -> str:
         """UUID of user ``index`` (orphans: ORPHAN_BASE + k); the low 32 bits encode the index."""
         digest = hashlib.blake2b(index.to_bytes(8, "big"), key=self._salt, digest_size=12).digest()
         value = int.from_bytes(digest, "big") << 32 | (index ^ self._mask)
-        return str(uuid.UUID(int=value, version=4))
+        value = (value & _VERSION_MASK) | _VERSION_4  # a well-formed version-4 UUID
+        h = f"{value:032x}"
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def index_of(self, user_id: str) -> int | None:
         """Index of an Identity user (or ORPHAN_BASE + k of an orphan Spend record), else None."""
