@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 
@@ -159,3 +160,19 @@ def test_plain_http_to_a_remote_host_refused(tmp_path: Path) -> None:
         settings, secrets = client_for(sim, tmp_path, CONCUR_URL="http://concur.example.com")
         with pytest.raises(ConfigError, match="HTTPS"):
             run_discovery(settings, secrets)
+
+
+def test_no_secret_in_any_log_record(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    config = SimulatorConfig(users=150, split_geolocation=True, rotate_refresh_tokens=True,
+                             rate_5xx=0.2)
+    with running_simulator(config) as sim:
+        settings, secrets = client_for(sim, tmp_path)
+        fake = NoWait()
+        run_discovery(settings, secrets, clock=fake.clock, sleep=fake.sleep)
+        stored = CredentialStore(tmp_path).load()
+    assert stored is not None and caplog.records
+    text = caplog.text
+    for secret in (sim.refresh_token, sim.client_secret, stored.refresh_token):
+        assert secret not in text
+    assert "eyJ" not in text  # no JWT (access or id token)
