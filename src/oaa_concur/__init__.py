@@ -1,3 +1,3 @@
-"""oaa-concur: SAP Concur identity discovery for Veza's Open Authorization API, and access reviews."""
+"""oaa-concur: SAP Concur identity discovery for Veza (OAA), with offline access reviews."""
 
 __version__ = "0.1.0"

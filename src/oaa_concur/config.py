@@ -18,6 +18,7 @@ from oaa_concur import redact
 from oaa_concur.errors import ConfigError
 
 DEFAULT_CONCUR_URL = "https://us.api.concursolutions.com"
+DEFAULT_CONCURRENCY = 8
 SECRET_KEYS = frozenset(
     {"client_secret", "refresh_token", "request_token", "veza_api_key", "api_key", "password"}
 )
@@ -32,7 +33,7 @@ class Settings:
     veza_url: str | None = None
     provider_name: str = "Concur"
     data_source_name: str | None = None
-    concurrency: int = 8
+    concurrency: int = DEFAULT_CONCURRENCY
     log_format: str = "text"
     verbose: int = 0
     quiet: bool = False

@@ -82,7 +82,7 @@ def run_sync(
     if options.save_json is not None:
         oaa.save_payload(app, options.save_json)
         outcome.payload_path = options.save_json
-    store = SnapshotStore(settings.state_dir)
+    store = SnapshotStore(settings.state_dir, retention=settings.retention)
     baseline = store.last_pushed_user_count() if options.push else None
     outcome.snapshot_id = store.record(result)
     if options.push:
@@ -106,7 +106,7 @@ def _push(app: object, settings: Settings, secrets: Secrets, result: DiscoveryRe
 
     assert settings.veza_url is not None and secrets.veza_api_key is not None
     return oaa.push(
-        app,  # type: ignore[arg-type]
+        app,
         veza_url=settings.veza_url,
         api_key=secrets.veza_api_key,
         provider_name=settings.provider_name,

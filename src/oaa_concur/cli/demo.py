@@ -1,16 +1,52 @@
-"""CLI commands: demo (not built yet)."""
+"""CLI command ``demo``: the whole product on the bundled simulator, no credentials needed."""
 
 from __future__ import annotations
 
-import sys
+from pathlib import Path
 
 import click
 
+from oaa_concur.config import DEFAULT_CONCURRENCY
+from oaa_concur.demo import run_demo
+from oaa_concur.logs import setup_logging
+from oaa_concur.progress import progress_display
+from oaa_concur.summary import summarize
+
 
 def register(root: click.Group) -> None:
-    @root.command("demo", context_settings={"ignore_unknown_options": True})
-    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-    def _stub(args: tuple[str, ...]) -> None:
-        """Not built yet."""
-        click.echo("error: 'demo' is not built yet.", err=True)
-        sys.exit(2)
+    @root.command("demo")
+    @click.option(
+        "--users",
+        type=click.IntRange(1, 500_000),
+        default=2000,
+        show_default=True,
+        help="Size of the generated tenant.",
+    )
+    @click.option(
+        "--out",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=Path("oaa-concur-demo"),
+        show_default=True,
+        help="Where the payload, snapshot store and report go.",
+    )
+    @click.option("--seed", type=int, default=1, show_default=True, help="Tenant seed.")
+    @click.option("--concurrency", type=click.IntRange(1, 64), default=DEFAULT_CONCURRENCY)
+    @click.option("-v", "--verbose", count=True)
+    def demo(users: int, out: Path, seed: int, concurrency: int, verbose: int) -> None:
+        """Run a full discovery against the bundled Concur simulator (no push)."""
+        setup_logging(verbosity=verbose)
+        with progress_display() as progress:
+            result = run_demo(users, out, seed=seed, progress=progress, concurrency=concurrency)
+        summary = summarize(result.sync.result, seconds=result.sync.seconds)
+        click.echo(
+            f"Discovered {summary.line()} from the simulator (company "
+            f"{result.sync.result.company.id})."
+        )
+        click.echo(f"Findings: {result.findings_line}")
+        click.echo(f"OAA payload:  {result.payload}")
+        click.echo(f"HTML report:  {result.report}")
+        click.echo(f"Snapshot {result.sync.snapshot_id} in {result.state_dir / 'snapshots.sqlite'}")
+        click.echo(
+            f"Next: oaa-concur report --state-dir {result.state_dir} --format csv; "
+            f"oaa-concur diff --state-dir {result.state_dir}"
+        )
