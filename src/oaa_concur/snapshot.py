@@ -177,10 +177,14 @@ class SnapshotStore:
             raise self._missing(snap_id)
         return count
 
-    def last_pushed_user_count(self) -> int | None:
-        """Users in the newest snapshot that was pushed, or None when none was."""
+    def last_pushed_user_count(self, company_id: str) -> int | None:
+        """Users in the newest pushed snapshot of ``company_id``, or None when none was.
+
+        Per company: a state directory reused for another Concur company must not compare
+        the new company's user count with the old one's.
+        """
         return self._scalar("SELECT user_count FROM snapshots WHERE pushed_at IS NOT NULL"
-                            " ORDER BY id DESC LIMIT 1", ())
+                            " AND company_id = ? ORDER BY id DESC LIMIT 1", (company_id,))
 
     def load(self, snap_id: int) -> DiscoveryResult:
         """The ``DiscoveryResult`` recorded as ``snap_id``, equal to the one recorded."""

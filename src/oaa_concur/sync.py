@@ -83,7 +83,7 @@ def run_sync(
         oaa.save_payload(app, options.save_json)
         outcome.payload_path = options.save_json
     store = SnapshotStore(settings.state_dir, retention=settings.retention)
-    baseline = store.last_pushed_user_count() if options.push else None
+    baseline = store.last_pushed_user_count(result.company.id) if options.push else None
     outcome.snapshot_id = store.record(result)
     if options.push:
         check_shrink(baseline, len(result.users), settings)

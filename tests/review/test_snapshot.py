@@ -38,7 +38,7 @@ def test_round_trip_keeps_every_field(tmp_path: Path):
 def test_empty_store(tmp_path: Path):
     store = SnapshotStore(tmp_path)
     assert store.list() == [] and store.latest_id() is None
-    assert store.last_pushed_user_count() is None
+    assert store.last_pushed_user_count("any-company") is None
     assert not (tmp_path / FILE_NAME).exists()  # reading never creates the file
     with pytest.raises(ConfigError, match="no snapshot 7"):
         store.load(7)
@@ -62,9 +62,11 @@ def test_pushed_marks_the_shrink_baseline(tmp_path: Path):
     store = SnapshotStore(tmp_path)
     first = store.record(tenant())
     store.record(_smaller(tenant(), 3))
-    assert store.last_pushed_user_count() is None
+    company = tenant().company.id
+    assert store.last_pushed_user_count(company) is None
     store.mark_pushed(first, NOW)
-    assert store.last_pushed_user_count() == 13  # the unpushed newer one is not the baseline
+    assert store.last_pushed_user_count(company) == 13  # the unpushed newer one is not it
+    assert store.last_pushed_user_count("another-company") is None  # baselines are per company
     assert store.list()[0].pushed_at == NOW
     with pytest.raises(ConfigError):
         store.mark_pushed(99)
