@@ -20,7 +20,6 @@ import hashlib
 import logging
 import os
 import stat
-import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -31,6 +30,7 @@ import orjson
 
 from oaa_concur import redact
 from oaa_concur.errors import ConfigError, LockedError
+from oaa_concur.files import ensure_private_dir, write_private
 
 LOG = logging.getLogger(__name__)
 FILE_NAME = "credentials.json"
@@ -126,9 +126,9 @@ class CredentialStore:
     def save(self, creds: StoredCredentials) -> None:
         """Write atomically (temp file, fsync, rename), backing up the current good file first."""
         redact.register(creds.refresh_token)
-        ensure_state_dir(self.state_dir)
+        ensure_private_dir(self.state_dir)
         self._backup_current()
-        _atomic_write(self.path, creds.to_json())
+        write_private(self.path, creds.to_json())
 
     def _backup_current(self) -> None:
         try:
@@ -136,7 +136,7 @@ class CredentialStore:
             StoredCredentials.from_json(raw)
         except (OSError, ValueError, TypeError):
             return  # nothing good to keep: never overwrite a good backup with a bad file
-        _atomic_write(self.backup_path, raw)
+        write_private(self.backup_path, raw)
 
     def resolve(self, env_token: str | None) -> tuple[str, StoredCredentials | None, str]:
         """Pick the refresh token to use: (token, stored or None, seed fingerprint for saves).
@@ -166,33 +166,6 @@ class CredentialStore:
         )
 
 
-def ensure_state_dir(state_dir: Path) -> None:
-    """Create the state directory with mode 0700 (existing directories are left as they are)."""
-    if not state_dir.exists():
-        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        state_dir.chmod(0o700)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(tmp).unlink()
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 _held: dict[Path, int] = {}
 _held_lock = threading.Lock()
 
@@ -204,7 +177,7 @@ def state_lock(state_dir: Path) -> Iterator[Path]:
     Two overlapping runs must never refresh the same token at once (Concur may rotate it and
     the loser's token would be dead), so a second run fails at once instead of waiting.
     """
-    ensure_state_dir(state_dir)
+    ensure_private_dir(state_dir)
     path = (state_dir / LOCK_NAME).resolve()
     with _held_lock:
         if path in _held:

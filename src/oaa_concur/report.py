@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from oaa_concur.catalogue import RoleInfo, entitlement_role, role_info
+from oaa_concur.files import write_private
 from oaa_concur.findings import Finding, counts, find, summary_line
 from oaa_concur.models import DiscoveryResult, User
 from oaa_concur.rules import RuleSet, default_rules
@@ -220,19 +219,3 @@ def write_report(result: DiscoveryResult, path: Path | None, fmt: str = "html", 
         text = render(build(result, findings, now=now, rules=rules, snapshot=snapshot), fmt)
         write_private(path, text)
     return ReportOutcome(path, findings)
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write ``text`` atomically to ``path`` with mode 0600 (temp file, fsync, rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)  # noqa: PTH101 - mkstemp returns a str
-        os.replace(tmp, path)  # noqa: PTH105
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from oaa_concur.errors import ConfigError
+from oaa_concur.files import ensure_private_dir
 from oaa_concur.models import DiscoveryResult, RunStats
 from oaa_concur.snapshot_rows import result_rows, rows_to_result
 
@@ -239,7 +240,7 @@ class SnapshotStore:
 
 def _create_private(state_dir: Path, path: Path) -> None:
     """Create the state directory (0700) and an empty database file (0600) if missing."""
-    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ensure_private_dir(state_dir)
     fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
     os.close(fd)
     path.chmod(0o600)

@@ -10,8 +10,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from oaa_concur.files import write_private
 from oaa_concur.findings import find
-from oaa_concur.report import build, render, write_private
+from oaa_concur.report import build, render
 from oaa_concur.rules import default_rules
 from oaa_concur.snapshot import SnapshotStore
 from tests.review.bigtenant import big_tenant

@@ -19,8 +19,9 @@ from rich.table import Table
 from oaa_concur.cli import common_options, settings_from
 from oaa_concur.diff import diff, render_text
 from oaa_concur.errors import ConfigError
+from oaa_concur.files import write_private
 from oaa_concur.findings import at_or_above, find, summary_line
-from oaa_concur.report import FORMATS, build, render, write_private
+from oaa_concur.report import FORMATS, build, render
 from oaa_concur.rules import SEVERITIES, load_rules
 from oaa_concur.snapshot import SnapshotInfo, SnapshotStore
 
