@@ -26,6 +26,10 @@ def test_golden_payload_for_a_seeded_tenant(tmp_path: Path, state: Path) -> None
     assert result.exit_code == 0, result.output
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     payload = orjson.loads(out.read_bytes())
+    # The simulator listens on a free port: pin the geolocation, then compare the rest.
+    app_properties = payload["applications"][0]["custom_properties"]
+    assert app_properties["geolocation"] == sim.api_url
+    app_properties["geolocation"] = "http://simulator"
     if os.environ.get("UPDATE_GOLDEN"):
         GOLDEN.write_bytes(orjson.dumps(payload, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
     assert payload == json.loads(GOLDEN.read_text(encoding="utf-8"))

@@ -114,7 +114,7 @@ def register_commands(group: click.Group) -> None:
         secrets = Secrets.from_env()
         with state_lock(settings.state_dir):
             grant, tokens = asyncio.run(_with_tokens(settings, secrets, "refresh"))
-        click.echo("the Concur credentials work.")
+        click.echo("The Concur credentials work.")
         missing = _summary(grant, tokens)
         if SPEND_SCOPE not in grant.scopes:
             raise ConcurError(f"The Concur app lacks the scope {SPEND_SCOPE}, so discovery "

@@ -55,6 +55,7 @@ def register(root: click.Group) -> None:
         with progress_display() as progress:
             outcome = run_sync(settings, secrets, options, progress=progress)
         summary = summarize(outcome.result, warnings=len(outcome.warnings), seconds=outcome.seconds)
-        LOG.info("run complete", extra={"fields": summary.as_dict()})
+        if settings.log_format == "json":  # text mode: the stdout line below says it all
+            LOG.info("run complete", extra={"fields": summary.as_dict()})
         where = "pushed to Veza" if outcome.pushed else "not pushed"
         click.echo(f"{summary.line()}; snapshot {outcome.snapshot_id}; {where}.")

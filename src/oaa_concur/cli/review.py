@@ -107,9 +107,9 @@ def snapshots_cmd(store: SnapshotStore) -> None:
         click.echo(f"No snapshots in {store.state_dir} yet.")
         return
     table = Table(title=f"Snapshots in {store.path}")
-    for col in ("id", "taken at (UTC)", "company", "users", "grants", "issues", "duration",
+    for col in ("id", "taken at (UTC)", "company", "users", "spend grants", "issues", "duration",
                 "pushed"):
-        table.add_column(col, justify="right" if col in ("id", "users", "grants") else "left",
+        table.add_column(col, justify="right" if col in ("id", "users", "spend grants") else "left",
                          no_wrap=col != "company")
     for i in infos:
         table.add_row(str(i.id), i.taken_at.strftime("%Y-%m-%d %H:%M:%S"),
