@@ -112,4 +112,5 @@ def _push(app: object, settings: Settings, secrets: Secrets, result: DiscoveryRe
         provider_name=settings.provider_name,
         data_source_name=data_source_name(settings, result),
         ca_bundle=settings.ca_bundle,
+        timeout_s=settings.timeout_s,  # else oaaclient waits 300 s for a silent Veza, 5 times
     )

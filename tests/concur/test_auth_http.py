@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 import trustme
 
-from oaa_concur.concur.auth import TokenManager, jwt_payload, parse_token_response
+from oaa_concur.concur.auth import jwt_payload, parse_token_response
 from oaa_concur.concur.http import (
     ClientError,
-    ConcurApi,
-    HttpClient,
     check_base,
     classify,
     tls_verify,
 )
 from oaa_concur.concur.oauth_errors import oauth_error
 from oaa_concur.concur.retry import MalformedResponse
-from oaa_concur.credentials import CredentialStore
-from oaa_concur.errors import ConcurAuthError, ConfigError, RetriableError
-from oaa_concur.models import RunStats
+from oaa_concur.errors import ConfigError, RetriableError
 
 
 def _jwt(claims: dict[str, object]) -> str:
@@ -134,52 +128,5 @@ def test_tls_verify_with_ca_bundle(tmp_path: Path) -> None:
         tls_verify(tmp_path / "missing.pem")
 
 
-def test_absent_refresh_token_keeps_old_and_persists_before_use(tmp_path: Path) -> None:
-    """A Concur answer without refresh_token (concur-api.md §2.3) keeps the stored one."""
-    def concur(request: httpx.Request) -> httpx.Response:
-        saved = json.loads((tmp_path / "credentials.json").read_text()) \
-            if (tmp_path / "credentials.json").exists() else None
-        if request.url.path == "/oauth2/v0/token":
-            body = {**DOC_2_4, "geolocation": "http://127.0.0.1:1"}
-            del body["refresh_token"]
-            return httpx.Response(200, json=body)
-        assert saved is not None and saved["geolocation"] == "http://127.0.0.1:1"
-        return httpx.Response(200, json={"ok": True})
-
-    async def scenario() -> tuple[str, bool]:
-        http = HttpClient(RunStats(started_at=datetime.now(UTC)),
-                          transport=httpx.MockTransport(concur))
-        tokens = TokenManager(http, CredentialStore(tmp_path), client_id="c",
-                              client_secret="s-secret", landing_url="http://127.0.0.1:2")
-        tokens.use_refresh_token("original-token")
-        await tokens.refresh()
-        answer = await ConcurApi(http, tokens).get("/x")
-        await http.aclose()
-        return tokens.geolocation, answer.body["ok"]
-
-    geolocation, ok = asyncio.run(scenario())
-    stored = json.loads((tmp_path / "credentials.json").read_text())
-    assert ok and geolocation == "http://127.0.0.1:1"
-    assert stored["refresh_token"] == "original-token"
-    assert stored["refresh_expires_at"] == 1735689600
-
-
-def test_code_16_without_geolocation_is_one_sentence(tmp_path: Path) -> None:
-    def concur(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(400, json={"code": 16, "error": "invalid_request",
-                                         "error_description": "user lives elsewhere"})
-
-    async def scenario() -> None:
-        http = HttpClient(RunStats(started_at=datetime.now(UTC)),
-                          transport=httpx.MockTransport(concur))
-        tokens = TokenManager(http, CredentialStore(tmp_path), client_id="c",
-                              client_secret="s-secret", landing_url="http://127.0.0.1:2")
-        tokens.use_refresh_token("original-token")
-        try:
-            await tokens.refresh()
-        finally:
-            await http.aclose()
-
-    with pytest.raises(ConcurAuthError, match="another data center") as info:
-        asyncio.run(scenario())
-    assert info.value.code == 16 and "CONCUR_URL" in str(info.value)
+# A token answer without refresh_token and OAuth code 16 without geolocation are tested
+# against the simulator in tests/reliability/test_concur_auth_faults.py.

@@ -104,6 +104,8 @@ class ClientError(ConcurError):
         self.body = body
 
 
+# Said when retries are exhausted outside page reads (e.g. the first token refresh).
+_AGAIN = "run again later; if it persists, check CONCUR_URL and the network or proxy"
 _HINTS = {
     400: "this is likely an API change or a bug in oaa-concur: report it with the correlation id",
     401: "the access token was refused: run `oaa-concur auth check`",
@@ -146,12 +148,12 @@ def classify(response: httpx.Response, what: str) -> JsonResponse:
         body = _decode(response.content)
         if not isinstance(body, dict):
             raise MalformedResponse(f"Concur answered {what} with a body that is not a JSON object",
-                                    status=status, correlation_id=cid)
+                                    _AGAIN, status=status, correlation_id=cid)
         return JsonResponse(status, body, cid)
     body = _decode(response.content)
     if status == 429 or status >= 500:
-        raise RetriableError(f"Concur answered {status} to {what}{_detail(body)}", status=status,
-                             correlation_id=cid,
+        raise RetriableError(f"Concur answered {status} to {what}{_detail(body)}", _AGAIN,
+                             status=status, correlation_id=cid,
                              retry_after=_retry_after(response.headers.get("retry-after")))
     raise ClientError(f"Concur answered {status} to {what}{_detail(body)}",
                       _HINTS.get(status, "check the request and the app's configuration"),
@@ -199,10 +201,10 @@ class HttpClient:
                 response = await self._client.request(method, url, headers=headers,
                                                       content=content, data=form, params=params)
             except httpx.TimeoutException:
-                raise RetriableError(f"Concur did not answer {what} in time") from None
+                raise RetriableError(f"Concur did not answer {what} in time", _AGAIN) from None
             except httpx.TransportError as exc:
                 raise RetriableError(f"The connection to Concur failed during {what} "
-                                     f"({type(exc).__name__})") from None
+                                     f"({type(exc).__name__})", _AGAIN) from None
             return classify(response, what)
 
         return await self.retrier.run(once, what)

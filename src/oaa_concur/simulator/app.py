@@ -28,7 +28,7 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 def _lives_elsewhere(state: SimulatorState, form: dict[str, str]) -> None:
     state.tokens.check_client(form)
     raise OAuthError(400, 16, "invalid_request", "user lives elsewhere",
-                     geolocation=state.api_url)
+                     geolocation=state.api_url if state.config.elsewhere_geolocation else None)
 
 
 def create_app(state: SimulatorState, role: str) -> Starlette:

@@ -37,7 +37,28 @@ class SimulatorConfig:
     retry_after: str = "0"
     rate_5xx: float = 0.0
     rate_drop: float = 0.0
+    fault_statuses: tuple[int, ...] = (500, 502, 503, 504)
+    """The statuses ``rate_5xx`` draws from (one entry: always that status)."""
     fail_page: tuple[str, int] | None = None
+    fail_status: int = 500
+    fail_times: int | None = None
+    """How often ``fail_page`` fails before it is served (None: every time)."""
     malformed_page: tuple[str, int] | None = None
+    wrong_shape_page: tuple[str, int] | None = None
+    wrong_shape: str = "resources"
+    """200 JSON of the wrong shape: "resources" (an object, not a list) or "record" (a string
+    where a user object belongs)."""
+    slow_page: tuple[str, int] | None = None
+    slow_s: float = 0.0
+    slow_times: int | None = None
+    """``slow_page`` answers after ``slow_s`` seconds, ``slow_times`` times (None: always)."""
+    repeat_cursor_page: int | None = None
+    """Identity page N (>= 2) hands back the cursor that asked for it as its nextCursor."""
+    spend_total_offset: int = 0
+    """Added to Spend's totalResults: the listing claims more (or fewer) than it serves."""
+    omit_refresh_token: bool = False
+    """Refresh-grant answers carry no refresh_token (the client must keep its own)."""
+    elsewhere_geolocation: bool = True
+    """OAuth code 16 ("lives elsewhere") names the geolocation; False: it does not."""
     revoke_after_refreshes: int | None = None
     clock: Callable[[], float] = field(default=time.time, compare=False)

@@ -85,7 +85,9 @@ class FaultLayer:
         draw -= config.rate_429
         if draw < config.rate_5xx:
             self.state.faults["5xx"] += 1
-            status = _5XX[int(draw / config.rate_5xx * len(_5XX)) % len(_5XX)]
+            statuses = config.fault_statuses or _5XX
+            status = statuses[int(draw / config.rate_5xx * len(statuses)) % len(statuses)]
+            self.state.faults[f"status_{status}"] += 1
             await _send(send, status, orjson.dumps(scim_error(status, "Service error")))
             return True
         return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from typing import Any
 
@@ -44,11 +45,51 @@ def authorize(request: Request, state: SimulatorState, any_of: Iterable[str], *,
     return grant
 
 
+_DETAILS = {500: "Internal server error", 502: "Bad gateway", 503: "Service unavailable",
+            504: "Gateway timeout"}
+
+
+class Delayed(Response):
+    """A response sent only after ``delay`` seconds (a page slower than the client's timeout)."""
+
+    def __init__(self, body: bytes, delay: float) -> None:
+        super().__init__(body, media_type="application/json")
+        self.delay = delay
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await asyncio.sleep(self.delay)
+        await super().__call__(scope, receive, send)
+
+
+def _due(state: SimulatorState, kind: str, page: int, fault: str,
+         where: tuple[str, int] | None, times: int | None) -> bool:
+    """Whether the page fault ``fault`` fires now (and count it when it does)."""
+    if where != (kind, page) or (times is not None and state.faults[fault] >= times):
+        return False
+    state.faults[fault] += 1
+    return True
+
+
+def _wrong_shape(body: dict[str, Any], shape: str) -> dict[str, Any]:
+    """JSON that parses but is not a ListResponse the client can use."""
+    resources = list(body.get("Resources") or [])
+    if shape == "record":
+        return {**body, "Resources": ["not-a-user-object", *resources[1:]]}
+    return {**body, "Resources": {"items": resources}}
+
+
 def page_fault(state: SimulatorState, kind: str, page: int, body: Any) -> Response | None:
-    """The configured persistent failure or malformed body for page ``page`` of ``kind``."""
-    if state.config.fail_page == (kind, page):
-        state.faults["fail_page"] += 1
-        return error_response(500, "Internal server error", status_as_int=kind == "spend")
+    """The configured failure, slow answer or bad body for page ``page`` of ``kind``."""
+    config = state.config
+    if _due(state, kind, page, "fail_page", config.fail_page, config.fail_times):
+        status = config.fail_status
+        return error_response(status, _DETAILS.get(status, "Service error"),
+                              status_as_int=kind == "spend")
+    if _due(state, kind, page, "wrong_shape", config.wrong_shape_page, None):
+        return Response(orjson.dumps(_wrong_shape(body, config.wrong_shape)),
+                        media_type="application/json")
+    if _due(state, kind, page, "slow_page", config.slow_page, config.slow_times):
+        return Delayed(orjson.dumps(body), config.slow_s)
     if state.config.malformed_page == (kind, page):
         state.faults["malformed_page"] += 1
         if kind == "spend":  # an error page from a proxy, served with 200

@@ -106,6 +106,9 @@ def _page_v41(state: SimulatorState, scopes: frozenset[str], filter_text: str | 
     if following is not None and count > 0:
         body["nextCursor"] = q.make_cursor(tenant, following, position + len(hits), page + 1,
                                            query, attributes)
+    if cursor and state.config.repeat_cursor_page == page:
+        state.faults["repeat_cursor"] += 1
+        body["nextCursor"] = cursor  # a server-side loop: the cursor that asked for this page
     return page_fault(state, "identity", page, body) or _json(body)
 
 

@@ -42,8 +42,12 @@ async def list_users(request: Request, state: SimulatorState) -> Response:
     start, count = max(1, start), max(0, min(count, MAX_COUNT))
     tenant = state.tenant
     positions = range(start - 1, min(tenant.spend_total, start - 1 + count))
+    total = tenant.spend_total
+    if state.config.spend_total_offset:
+        state.faults["total_offset"] += 1
+        total = max(0, total + state.config.spend_total_offset)  # claims more/fewer than served
     body: dict[str, Any] = {
-        "schemas": [LIST_RESPONSE], "totalResults": tenant.spend_total, "startIndex": start,
+        "schemas": [LIST_RESPONSE], "totalResults": total, "startIndex": start,
         "itemsPerPage": len(positions),
         "Resources": [tenant.spend_user_at(p) for p in positions],
     }

@@ -14,7 +14,8 @@ from oaa_concur.simulator.tokens import TokenService
 @dataclass
 class SimulatorState:
     """What tests inspect: ``requests[route]`` ("token", "identity", "spend", "other") and
-    ``faults[kind]`` ("429", "5xx", "drop", "busy", "fail_page", "malformed_page")."""
+    ``faults[kind]`` ("429", "5xx" and "status_<n>", "drop", "busy", "fail_page",
+    "malformed_page", "wrong_shape", "slow_page", "repeat_cursor", "total_offset")."""
 
     config: SimulatorConfig
     tenant: Tenant
@@ -33,7 +34,8 @@ class SimulatorState:
         tokens = TokenService(
             company_uuid=tenant.company_uuid, scopes=config.scopes, clock=config.clock,
             access_ttl=config.access_token_ttl, refresh_ttl=config.refresh_token_ttl,
-            rotate=config.rotate_refresh_tokens, revoke_after=config.revoke_after_refreshes)
+            rotate=config.rotate_refresh_tokens, revoke_after=config.revoke_after_refreshes,
+            omit_refresh=config.omit_refresh_token)
         return cls(config=config, tenant=tenant, tokens=tokens)
 
     def revoke_all(self) -> None:

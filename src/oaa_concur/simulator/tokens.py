@@ -51,7 +51,7 @@ class TokenService:
 
     def __init__(self, *, company_uuid: str, scopes: tuple[str, ...], clock: Callable[[], float],
                  access_ttl: int, refresh_ttl: int, rotate: bool,
-                 revoke_after: int | None) -> None:
+                 revoke_after: int | None, omit_refresh: bool = False) -> None:
         self.client_id = str(uuid.uuid4())
         self.client_secret = secrets.token_urlsafe(24)
         self.company_uuid = company_uuid
@@ -59,6 +59,7 @@ class TokenService:
         self.clock = clock
         self.access_ttl, self.refresh_ttl = access_ttl, refresh_ttl
         self.rotate, self.revoke_after = rotate, revoke_after
+        self.omit_refresh = omit_refresh
         self.refreshes = 0
         self.request_tokens: dict[str, float] = {}
         self.refresh_tokens: dict[str, RefreshGrant] = {}
@@ -134,6 +135,8 @@ class TokenService:
         elif token in self.refresh_tokens:
             grant.expires_at = self.clock() + self.refresh_ttl  # sliding window (§2.3)
         response = self._response(token, scopes, geolocation)
+        if self.omit_refresh:
+            del response["refresh_token"]  # the client must keep the one it has (§2.3)
         if self.revoke_after is not None and self.refreshes >= self.revoke_after:
             self.refresh_tokens.clear()  # revoked after this answer: the next refresh gets 108
         return response

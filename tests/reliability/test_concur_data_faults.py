@@ -1,0 +1,94 @@
+"""Pages that cannot be trusted fail the run closed (exit 1, one sentence, nothing pushed, no
+payload file, no snapshot): a page failing persistently, a 200 with HTML or a truncated body,
+a wrong-shaped body, a repeating cursor, a totalResults that disagrees with what was read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from oaa_concur.concur.discovery import run_discovery
+from oaa_concur.models import IssueKind
+from oaa_concur.simulator import SimulatorConfig, running_simulator
+from tests.e2e.conftest import run_cli, sim_env
+from tests.fakes.veza import FakeVeza
+from tests.reliability.conftest import NoWait, Slept, client_for, last_line, no_run_left
+
+
+def _discover_fails(config: SimulatorConfig, tmp_path: Path, state: Path,
+                    veza: FakeVeza) -> tuple[str, dict[str, int], int]:
+    """Run ``oaa-concur discover --save-json`` against ``config``; it must fail closed."""
+    out = tmp_path / "out" / "payload.json"
+    out.parent.mkdir()
+    with running_simulator(config) as sim:
+        result = run_cli(["discover", "--save-json", str(out)], sim_env(sim, state, veza))
+        faults, spend_total = dict(sim.state.faults), sim.tenant.spend_total
+    assert result.exit_code == 1, result.output
+    last = last_line(result.stderr)
+    assert last.startswith("error: ") and sim.refresh_token not in result.output
+    no_run_left(veza, state, out)
+    return last, faults, spend_total
+
+
+@pytest.mark.parametrize(("fault", "kind", "attempts", "expected"), [
+    ({"fail_page": ("identity", 1)}, "fail_page", 6, "Concur answered 500 to POST"),
+    ({"fail_page": ("spend", 3), "fail_status": 503}, "fail_page", 6, "Concur answered 503"),
+    ({"malformed_page": ("spend", 2)}, "malformed_page", 3, "not a JSON object"),  # HTML
+    ({"malformed_page": ("identity", 1)}, "malformed_page", 3, "not a JSON object"),  # cut
+])
+def test_a_page_that_never_reads_fails_closed_after_bounded_retries(
+    tmp_path: Path, state: Path, fake_veza: FakeVeza, instant_sleeps: Slept,
+    fault: dict[str, Any], kind: str, attempts: int, expected: str,
+) -> None:
+    config = SimulatorConfig(users=400, seed=4, **fault)
+    last, faults, _ = _discover_fails(config, tmp_path, state, fake_veza)
+    assert "could not read every page" in last and expected in last
+    assert "nothing was pushed" in last and "concur-correlationid" in last
+    assert faults[kind] == attempts
+    assert len(instant_sleeps.concur) == attempts - 1  # the other pages read at the first try
+
+
+def test_resources_that_is_not_a_list_fails_closed_without_retry(
+    tmp_path: Path, state: Path, fake_veza: FakeVeza, instant_sleeps: Slept
+) -> None:
+    config = SimulatorConfig(users=400, seed=4, wrong_shape_page=("spend", 2))
+    last, faults, _ = _discover_fails(config, tmp_path, state, fake_veza)
+    assert "Spend page has a 'Resources' that is not a list" in last
+    assert faults["wrong_shape"] == 1 and instant_sleeps.concur == []
+
+
+@pytest.mark.parametrize("kind", ["identity", "spend"])
+def test_a_record_that_is_not_an_object_is_reported_not_fatal(tmp_path: Path,
+                                                              kind: str) -> None:
+    config = SimulatorConfig(users=300, seed=4, wrong_shape_page=(kind, 1), wrong_shape="record")
+    with running_simulator(config) as sim:
+        settings, secrets = client_for(sim, tmp_path)
+        fake = NoWait()
+        result = run_discovery(settings, secrets, clock=fake.clock, sleep=fake.sleep)
+    bad = [i for i in result.issues if i.kind is IssueKind.MALFORMED_RECORD]
+    assert len(bad) == 1 and fake.slept == []
+    assert len(result.users) == (299 if kind == "identity" else 300)
+
+
+def test_a_repeating_cursor_fails_closed_instead_of_looping(
+    tmp_path: Path, state: Path, fake_veza: FakeVeza, instant_sleeps: Slept
+) -> None:
+    # Two Identity pages need more than 1,000 users (the client asks for 1,000 a page).
+    config = SimulatorConfig(users=1100, seed=4, repeat_cursor_page=2)
+    last, faults, _ = _discover_fails(config, tmp_path, state, fake_veza)
+    assert "returned a cursor it had returned before" in last and "after 2 pages" in last
+    assert faults["repeat_cursor"] == 1 and instant_sleeps.concur == []
+
+
+@pytest.mark.parametrize("offset", [150, -50])
+def test_a_total_that_disagrees_with_what_was_read_fails_closed(
+    tmp_path: Path, state: Path, fake_veza: FakeVeza, instant_sleeps: Slept, offset: int
+) -> None:
+    config = SimulatorConfig(users=400, seed=4, spend_total_offset=offset)
+    last, faults, spend_total = _discover_fails(config, tmp_path, state, fake_veza)
+    # With -50 the claimed total must not end on a page boundary, or the lie is undetectable.
+    assert (spend_total + offset) % 100 != 0
+    assert f"reported {spend_total + offset} records but {spend_total} were read" in last
+    assert faults["total_offset"] > 0 and instant_sleeps.concur == []
