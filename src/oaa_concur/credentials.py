@@ -4,7 +4,7 @@
 expiry (epoch seconds), the geolocation, the client id, the company UUID, the granted scopes
 and the sha256 fingerprint of the refresh token it was *seeded* from (never a token itself
 outside ``refresh_token``). Every write is atomic (temp file in the same directory, fsync,
-rename) and keeps the previous good file as ``credentials.json.bak``.
+rename) and mirrors the newest good file into ``credentials.json.bak``.
 
 Seeding rule: if ``CONCUR_REFRESH_TOKEN`` is the token the file was seeded from (or the file's
 current token), the file's newer token wins, because Concur may have rotated it since; if it is
@@ -111,6 +111,9 @@ class CredentialStore:
             creds = StoredCredentials.from_json(self.path.read_bytes())
         except (ValueError, TypeError) as exc:
             raise self._corrupted(exc) from None
+        except OSError as exc:  # e.g. a directory in its place
+            raise ConfigError(f"The credentials file {self.path} cannot be read "
+                              f"({exc.strerror})", "move it aside and run again") from None
         redact.register(creds.refresh_token)
         return creds
 
@@ -124,19 +127,17 @@ class CredentialStore:
         return ConfigError(f"The credentials file {self.path} is corrupted ({reason})", hint)
 
     def save(self, creds: StoredCredentials) -> None:
-        """Write atomically (temp file, fsync, rename), backing up the current good file first."""
+        """Write atomically (temp file, fsync, rename), then mirror the new file into the backup.
+
+        The backup holds the newest good file, not the one before it: with rotation the
+        previous refresh token is already dead, so only a copy of the current one can be
+        restored after the file is corrupted. A corrupted file is never copied (load refuses).
+        """
         redact.register(creds.refresh_token)
         ensure_private_dir(self.state_dir)
-        self._backup_current()
-        write_private(self.path, creds.to_json())
-
-    def _backup_current(self) -> None:
-        try:
-            raw = self.path.read_bytes()
-            StoredCredentials.from_json(raw)
-        except (OSError, ValueError, TypeError):
-            return  # nothing good to keep: never overwrite a good backup with a bad file
-        write_private(self.backup_path, raw)
+        data = creds.to_json()
+        write_private(self.path, data)
+        write_private(self.backup_path, data)
 
     def resolve(self, env_token: str | None) -> tuple[str, StoredCredentials | None, str]:
         """Pick the refresh token to use: (token, stored or None, seed fingerprint for saves).

@@ -30,11 +30,35 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+_REDACT = RedactingFilter()
+
+
+def redact_every_record() -> None:
+    """Redact each log record as it is created, before ANY handler sees it (idempotent).
+
+    A filter on our own handler is not enough: pytest's caplog, a log file handler or an
+    embedding application's handler on the root logger would get httpx/oaaclient debug lines
+    unredacted. Records are only created for enabled levels, so quiet runs pay nothing.
+    """
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "_oaa_concur", False):
+        return
+
+    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        _REDACT.filter(record)
+        return record
+
+    factory._oaa_concur = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
 def setup_logging(*, verbosity: int = 0, quiet: bool = False, log_format: str = "text") -> None:
     """Configure the root logger once per process (idempotent: tests call the CLI many times).
 
     verbosity 0: our INFO; 1: our DEBUG; 2+: DEBUG for httpx/oaaclient too (still redacted).
     """
+    redact_every_record()
     level = logging.WARNING if quiet else (logging.DEBUG if verbosity >= 1 else logging.INFO)
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())

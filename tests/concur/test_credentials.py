@@ -34,12 +34,12 @@ def test_save_load_roundtrip_mode_0600_dir_0700(tmp_path: Path) -> None:
     assert "tok-1-abcdef" not in (store.load().seed_fingerprint or "")  # type: ignore[union-attr]
 
 
-def test_backup_of_previous_good_file(tmp_path: Path) -> None:
+def test_backup_mirrors_the_newest_good_file(tmp_path: Path) -> None:
     store = CredentialStore(tmp_path)
     store.save(_creds("tok-1-abcdef"))
     store.save(_creds("tok-2-abcdef", seed="tok-1-abcdef"))
     backup = StoredCredentials.from_json(store.backup_path.read_bytes())
-    assert backup.refresh_token == "tok-1-abcdef"
+    assert backup.refresh_token == "tok-2-abcdef"  # tok-1 may already be dead (rotation)
     assert stat.S_IMODE(store.backup_path.stat().st_mode) == 0o600
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
@@ -87,9 +87,8 @@ def test_corrupted_file_reported_and_backup_kept(tmp_path: Path) -> None:
         store.load()
     assert str(store.backup_path) in str(info.value)
     assert "tok-2" not in str(info.value)
-    store.save(_creds("tok-3-abcdef"))  # a corrupted file never overwrites the good backup
     backup = StoredCredentials.from_json(store.backup_path.read_bytes())
-    assert backup.refresh_token == "tok-1-abcdef"
+    assert backup.refresh_token == "tok-2-abcdef"  # the last good token survives the corruption
 
 
 def test_lock_refuses_second_holder(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ honoured through httpx's ``trust_env`` (design.md §3.6).
 from __future__ import annotations
 
 import ipaddress
+import re
 import ssl
 import uuid
 from collections.abc import Callable
@@ -35,6 +36,7 @@ from oaa_concur.models import RunStats
 
 USER_AGENT = "oaa-concur/0.1 (+https://github.com/oaa-concur)"
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+_HOST = re.compile(r"^[a-z0-9._-]+$|^[0-9a-f:.]+$")  # a DNS name, IPv4 or (unbracketed) IPv6
 
 
 def normalise_base(url: str) -> str:
@@ -46,13 +48,18 @@ def normalise_base(url: str) -> str:
     text = url.strip()
     if "://" not in text:
         text = "https://" + text
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        port = f":{parts.port}" if parts.port else ""  # ValueError: out of range, not a number
+    except ValueError:
+        parts, port = urlsplit(""), ""
     if not parts.hostname:
         raise ConfigError(f"{url!r} is not a URL", "give a URL like https://us2.api.concursolutions.com")
     host = parts.hostname.lower()
+    if not _HOST.match(host):
+        raise ConfigError(f"{url!r} does not name a valid host", "check the URL for typos")
     if ":" in host:
         host = f"[{host}]"
-    port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme.lower()}://{host}{port}"
 
 

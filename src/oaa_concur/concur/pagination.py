@@ -79,7 +79,7 @@ def _int(page: Mapping[str, Any], key: str) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit():  # not "²" or "٣"
         return int(value)
     return None
 

@@ -75,7 +75,8 @@ def rfc3339(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Not strftime("%Y"): glibc writes year 1 as "1", which is not RFC 3339 ("0001").
+    return value.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 _grant_key = attrgetter("role_code", "role_groups")
@@ -196,7 +197,7 @@ def _add_roles(app: CustomApplication, result: DiscoveryResult, issues: _Issues)
     ids: dict[str, str] = {}
     for info in _role_infos(result, issues):
         role = app.add_local_role(_cut(info.name), list(info.permissions), unique_id=info.code)
-        role.set_property("product", info.product)
+        role.set_property("product", _cut(info.product))  # a product name is Concur data
         role.set_property("privileged", info.privileged)
         role.set_property("group_aware", info.group_aware)
         role.set_property("category", info.category)

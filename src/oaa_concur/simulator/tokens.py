@@ -64,16 +64,20 @@ class TokenService:
         self.request_tokens: dict[str, float] = {}
         self.refresh_tokens: dict[str, RefreshGrant] = {}
         self.access_tokens: dict[str, AccessGrant] = {}
+        self.issued: list[str] = []
+        """Every token ever handed out (request, refresh, access, id), rotated ones included."""
         self.lock = threading.Lock()
 
     def new_request_token(self) -> str:
         """A Company Request Token as the Authentication Admin page would show it."""
         token = "at-" + secrets.token_hex(14)
+        self.issued.append(token)
         self.request_tokens[token] = self.clock() + REQUEST_TOKEN_TTL
         return token
 
     def new_refresh_token(self, scopes: tuple[str, ...] | None = None) -> str:
         token = str(uuid.uuid4())
+        self.issued.append(token)
         self.refresh_tokens[token] = RefreshGrant(scopes or self.scopes,
                                                   self.clock() + self.refresh_ttl)
         return token
@@ -162,6 +166,7 @@ class TokenService:
         id_token = self._jwt({"sub": self.company_uuid, "aud": self.client_id, "iss": geo,
                               "iat": int(now), "nbf": int(now), "exp": int(now + self.access_ttl),
                               "concur.type": "company", "concur.version": 2})
+        self.issued += (access, id_token)
         # Concur sends both lifetimes as strings; refresh_expires_in is an absolute epoch (§2.4).
         return {"expires_in": str(self.access_ttl), "scope": " ".join(scopes),
                 "token_type": "Bearer", "access_token": access, "refresh_token": refresh,
