@@ -51,7 +51,8 @@ def start_simulator(
     users: int, latency_ms: int, workdir: Path
 ) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
     """Start the simulator in its own process; return it and the env lines it wrote."""
-    env_file = workdir / "sim.env"
+    # A fresh file per simulator: an old one would be read before the new server listens.
+    env_file = Path(tempfile.mkdtemp(dir=workdir)) / "sim.env"
     proc = subprocess.Popen(
         [
             *CLI,

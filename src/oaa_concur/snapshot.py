@@ -22,7 +22,7 @@ from typing import Any
 from oaa_concur.errors import ConfigError
 from oaa_concur.files import ensure_private_dir
 from oaa_concur.models import DiscoveryResult, RunStats
-from oaa_concur.snapshot_rows import result_rows, rows_to_result
+from oaa_concur.snapshot_rows import gc_paused, result_rows, rows_to_result
 
 FILE_NAME = "snapshots.sqlite"
 
@@ -113,6 +113,13 @@ class SnapshotStore:
 
     def record(self, result: DiscoveryResult) -> int:
         """Store ``result`` in one transaction; apply the retention option; return the id."""
+        with gc_paused():
+            snap_id = self._record(result)
+        if self.retention:
+            self.prune(self.retention)
+        return snap_id
+
+    def _record(self, result: DiscoveryResult) -> int:
         rows = result_rows(result)
         with self._connect(create=True) as db, transaction(db):
             cur = db.execute(
@@ -124,8 +131,6 @@ class SnapshotStore:
             snap_id = int(cur.lastrowid or 0)
             for table, table_rows in rows.items():
                 _insert(db, table, snap_id, table_rows)
-        if self.retention:
-            self.prune(self.retention)
         return snap_id
 
     def mark_pushed(self, snap_id: int, when: datetime | None = None) -> None:

@@ -17,6 +17,10 @@ class Summary:
     warnings: int
     requests: int
     seconds: float
+    # For the benchmark (bench/discover.py); not in the human line.
+    token_requests: int = 0
+    identity_pages: int = 0
+    spend_pages: int = 0
 
     def line(self) -> str:
         return (
@@ -49,4 +53,7 @@ def summarize(result: DiscoveryResult, *, warnings: int = 0, seconds: float = 0.
         warnings=warnings,
         requests=stats.requests if stats else 0,
         seconds=seconds or (stats.duration_s if stats else 0.0),
+        token_requests=stats.token_requests if stats else 0,
+        identity_pages=stats.identity_pages if stats else 0,
+        spend_pages=stats.spend_pages if stats else 0,
     )

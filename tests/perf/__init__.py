@@ -1,0 +1,1 @@
+"""Tests of the performance work (issue #6): behaviour, never timings."""
