@@ -42,7 +42,7 @@ def _runs(tmp_path: Path) -> list[list[str]]:
         ["report", "-vv", "--format", "html", "--out", str(out / "report.html")],
         ["report", "-vv", "--format", "csv", "--out", str(out / "report.csv")],
         ["report", "-vv", "--format", "json", "--out", str(out / "report.json")],
-        ["report", "--format", "json"],  # to stdout
+        ["report", "--format", "json", "--out", "-"],  # to stdout
         ["snapshots", "-vv"],
         ["diff", "-vv"],
     ]
