@@ -10,9 +10,10 @@ from click.testing import CliRunner, Result
 
 from oaa_concur.cli import main
 from oaa_concur.simulator import RunningSimulator
+from tests.fakes.sleeps import instant_sleeps
 from tests.fakes.veza import FakeVeza, fake_veza, veza_ca
 
-__all__ = ["fake_veza", "run_cli", "sim_env", "veza_ca"]
+__all__ = ["fake_veza", "instant_sleeps", "run_cli", "sim_env", "veza_ca"]
 
 _CLEARED = (
     "CONCUR_URL",

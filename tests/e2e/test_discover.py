@@ -55,6 +55,7 @@ def test_discover_pushes_what_it_saved_and_records_a_pushed_snapshot(
     assert info.user_count == 60 and info.pushed_at is not None
 
 
+@pytest.mark.usefixtures("instant_sleeps")
 def test_a_page_that_cannot_be_read_fails_closed(
     tmp_path: Path, state: Path, fake_veza: FakeVeza
 ) -> None:
@@ -103,6 +104,7 @@ def test_shrink_guard_refuses_then_allow_shrink_pushes(state: Path, fake_veza: F
         ({"VEZA_URL": "https://127.0.0.1:9"}, "127.0.0.1:9", 1),
     ],
 )
+@pytest.mark.usefixtures("instant_sleeps")
 def test_veza_errors_are_one_sentence(
     state: Path, fake_veza: FakeVeza, env_change: dict[str, str | None], expected: str, code: int
 ) -> None:

@@ -1,50 +1,30 @@
 """Fixtures for the fault-survival tests: simulator clients, instant sleeps, the fake Veza.
 
-Library-level tests inject ``sleep``/``clock`` into ``run_discovery`` (``NoWait``). The CLI has
-no such parameter, so ``instant_sleeps`` swaps the two default sleeps for recorders: the
-Concur retrier's ``_real_sleep`` and the Veza pusher's ``sleep`` default. Nothing else is
-replaced: every request still crosses loopback HTTP to the real simulator or fake Veza.
+Library-level tests inject ``sleep``/``clock`` into ``run_discovery`` (``NoWait``); tests of
+the real CLI use ``instant_sleeps`` (tests/fakes/sleeps.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from oaa_concur.concur import retry
-from oaa_concur.oaa.push import push as veza_push
 from oaa_concur.snapshot import SnapshotStore
 from tests.concur.conftest import NoWait, client_for
+from tests.fakes.sleeps import Slept, instant_sleeps
 from tests.fakes.veza import FakeVeza, fake_veza, veza_ca
 
-__all__ = ["NoWait", "Slept", "client_for", "fake_veza", "last_line", "no_run_left", "veza_ca"]
-
-
-@dataclass
-class Slept:
-    """What the CLI would have slept: Concur retries and Veza retries, in seconds."""
-
-    concur: list[float] = field(default_factory=list)
-    veza: list[float] = field(default_factory=list)
-
-    async def concur_sleep(self, seconds: float) -> None:
-        self.concur.append(seconds)
-
-    def veza_sleep(self, seconds: float) -> None:
-        self.veza.append(seconds)
-
-
-@pytest.fixture
-def instant_sleeps(monkeypatch: pytest.MonkeyPatch) -> Iterator[Slept]:
-    slept = Slept()
-    monkeypatch.setattr(retry, "_real_sleep", slept.concur_sleep)
-    defaults = veza_push.__kwdefaults__
-    assert defaults is not None and "sleep" in defaults
-    monkeypatch.setitem(defaults, "sleep", slept.veza_sleep)
-    yield slept
+__all__ = [
+    "NoWait",
+    "Slept",
+    "client_for",
+    "fake_veza",
+    "instant_sleeps",
+    "last_line",
+    "no_run_left",
+    "veza_ca",
+]
 
 
 @pytest.fixture
