@@ -19,7 +19,7 @@ from oaa_concur.concur.parse import (
     parse_spend,
     parse_user,
 )
-from oaa_concur.models import ApproverEdge, Email, IssueKind, RoleGrant
+from oaa_concur.models import ApproverEdge, Email, IssueKind, RoleGrant, SpendProfile, User
 
 # concur-api.md §3.8: the composite v4.1 example user.
 DOC_3_8_USER: dict[str, Any] = {
@@ -143,5 +143,9 @@ keys = st.sampled_from(["id", "active", "emails", "meta", "entitlements", ENTERP
 def test_parsers_never_crash(anything: Any, record: dict[str, Any]) -> None:
     sink = IssueSink()
     for raw in (anything, record, {**record, "id": "x"}):
-        parse_user(raw, "0", sink)
-        parse_spend(raw, "0", sink)
+        user = parse_user(raw, "0", sink)
+        spend = parse_spend(raw, "0", sink)
+        assert user is None or isinstance(user, User)
+        assert spend is None or isinstance(spend, SpendProfile)
+        if user is None:  # a record that yields no user is always counted, never dropped silently
+            assert any(i.kind == IssueKind.MALFORMED_RECORD for i in sink.issues())

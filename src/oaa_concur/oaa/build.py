@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from operator import attrgetter
@@ -21,6 +18,7 @@ from oaaclient.templates import (
 
 from oaa_concur import catalogue
 from oaa_concur.catalogue import RoleInfo
+from oaa_concur.gc_control import gc_paused
 from oaa_concur.models import DataIssue, DiscoveryResult, IssueKind, SpendProfile, User
 
 APPLICATION_TYPE = "Concur"
@@ -92,21 +90,8 @@ def build_application(result: DiscoveryResult) -> CustomApplication:
     Data problems found on the way (strings over 4096 characters, unknown role codes,
     duplicate user ids) are appended to ``result.issues`` once each.
     """
-    with _gc_paused():
+    with gc_paused():
         return _build(result)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """The build allocates millions of small containers and frees none of them, so cyclic GC
-    passes only cost time (they took half of the build at 100,000 users)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _build(result: DiscoveryResult) -> CustomApplication:

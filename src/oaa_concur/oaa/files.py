@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ import orjson
 from oaaclient.templates import CustomApplication
 
 from oaa_concur.files import write_private
+from oaa_concur.gc_control import gc_paused
 
 Payload = dict[str, Any]
 
@@ -18,13 +18,8 @@ def payload(app_or_payload: CustomApplication | Payload) -> Payload:
     """``app.get_payload()``, with cyclic GC paused (it only costs time on this many objects)."""
     if isinstance(app_or_payload, dict):
         return app_or_payload
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         result: Payload = app_or_payload.get_payload()
-    finally:
-        if enabled:
-            gc.enable()
     return result
 
 
