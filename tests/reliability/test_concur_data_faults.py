@@ -9,12 +9,10 @@ from typing import Any
 
 import pytest
 
-from oaa_concur.concur.discovery import run_discovery
-from oaa_concur.models import IssueKind
 from oaa_concur.simulator import SimulatorConfig, running_simulator
 from tests.e2e.conftest import run_cli, sim_env
 from tests.fakes.veza import FakeVeza
-from tests.reliability.conftest import NoWait, Slept, client_for, last_line, no_run_left
+from tests.reliability.conftest import Slept, last_line, no_run_left
 
 
 def _discover_fails(config: SimulatorConfig, tmp_path: Path, state: Path,
@@ -60,16 +58,16 @@ def test_resources_that_is_not_a_list_fails_closed_without_retry(
 
 
 @pytest.mark.parametrize("kind", ["identity", "spend"])
-def test_a_record_that_is_not_an_object_is_reported_not_fatal(tmp_path: Path,
-                                                              kind: str) -> None:
+def test_a_record_that_is_not_an_object_fails_closed(
+    tmp_path: Path, state: Path, fake_veza: FakeVeza, instant_sleeps: Slept, kind: str
+) -> None:
+    """A record with no usable id is a user (or a user's roles) that cannot be placed: pushing
+    without it would delete it in Veza, so the run fails closed (not retried: it is data)."""
     config = SimulatorConfig(users=300, seed=4, wrong_shape_page=(kind, 1), wrong_shape="record")
-    with running_simulator(config) as sim:
-        settings, secrets = client_for(sim, tmp_path)
-        fake = NoWait()
-        result = run_discovery(settings, secrets, clock=fake.clock, sleep=fake.sleep)
-    bad = [i for i in result.issues if i.kind is IssueKind.MALFORMED_RECORD]
-    assert len(bad) == 1 and fake.slept == []
-    assert len(result.users) == (299 if kind == "identity" else 300)
+    last, faults, _ = _discover_fails(config, tmp_path, state, fake_veza)
+    assert "could not read 1 Concur record(s) that have no usable id" in last
+    assert f"(first at {kind}#" in last and "nothing was pushed" in last
+    assert faults["wrong_shape"] == 1 and instant_sleeps.concur == []
 
 
 def test_a_repeating_cursor_fails_closed_instead_of_looping(

@@ -59,7 +59,10 @@ def test_no_secret_in_any_output_log_or_file(tmp_path: Path, fake_veza: FakeVeza
         caplog.set_level(logging.DEBUG, logger=name)
     state = tmp_path / "state"
     config = SimulatorConfig(users=650, seed=9, rotate_refresh_tokens=True, access_token_ttl=3,
-                             clock=fast_clock())
+                             # 0.4 s per clock read: a token lives ~7 reads, so each run needs
+                             # a 401-driven refresh, yet a refreshed token outlives its resend
+                             # even when the two streams interleave (1.0 s was flaky under load)
+                             clock=fast_clock(step=0.4))
     results: list[tuple[list[str], Result]] = []
     with running_simulator(config) as sim:
         env = sim_env(sim, state, fake_veza)

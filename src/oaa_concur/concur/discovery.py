@@ -62,11 +62,15 @@ class _Collector:
         self.organization: str | None = None
         self.spend_total: int | None = None
         self._spend_seen = 0
+        self.unreadable: list[str] = []
+        """Where records without a usable id stood (``identity#12``): see ``check_complete``."""
 
     def add_users(self, records: list[Any], total: int | None) -> None:
         for raw in records:
-            user = parse_user(raw, f"identity#{len(self.users)}", self.sink)
+            where = f"identity#{len(self.users)}"
+            user = parse_user(raw, where, self.sink)
             if user is None:
+                self.unreadable.append(where)
                 continue
             if user.id in self.user_ids:
                 self.sink.add(IssueKind.DUPLICATE_ID, user.id, "Identity returned this id twice")
@@ -87,8 +91,10 @@ class _Collector:
     def add_spend(self, records: list[Any]) -> None:
         for raw in records:
             self._spend_seen += 1
-            profile = parse_spend(raw, f"spend#{self._spend_seen}", self.sink)
+            where = f"spend#{self._spend_seen}"
+            profile = parse_spend(raw, where, self.sink)
             if profile is None:
+                self.unreadable.append(where)
                 continue
             if profile.user_id in self.spend:
                 self.sink.add(IssueKind.DUPLICATE_ID, profile.user_id,
@@ -97,6 +103,17 @@ class _Collector:
             self.spend[profile.user_id] = profile
         if self.progress is not None:
             self.progress("spend", self._spend_seen, self.spend_total)
+
+    def check_complete(self) -> None:
+        """A record with no usable id (not an object, or no ``id``) is a user, or a user's
+        roles, that cannot be placed: pushing without it would delete that user or those
+        roles in Veza, so the run fails closed instead (design.md §3.3)."""
+        if self.unreadable:
+            raise IncompleteDiscovery(
+                f"Discovery could not read {len(self.unreadable)} Concur record(s) that have "
+                f"no usable id (first at {self.unreadable[0]})",
+                "nothing was pushed; run again, and if it persists report it to SAP Concur "
+                "support with the run's log (-v)")
 
     def join(self) -> dict[str, SpendProfile]:
         """Spend profiles of known users; orphans and users without a profile become issues."""
@@ -189,6 +206,7 @@ async def discover(settings: Settings, secrets: Secrets, *, progress: Progress |
             await _fetch(ConcurApi(http, tokens), collector, stats, settings.concurrency)
         finally:
             await http.aclose()
+    collector.check_complete()
     spend = collector.join()
     stats.duration_s = clock() - started
     return DiscoveryResult(company=_company(grant, tokens, collector), users=collector.users,
