@@ -102,6 +102,9 @@ class CredentialStore:
             info = self.path.stat()
         except FileNotFoundError:
             return None
+        if not stat.S_ISREG(info.st_mode):  # checked first: a directory's mode says nothing
+            raise ConfigError(f"The credentials file {self.path} is not a regular file",
+                              "move it aside and run again")
         if stat.S_IMODE(info.st_mode) & 0o077:
             raise ConfigError(
                 f"The credentials file {self.path} is readable by other users and is refused",
@@ -111,7 +114,7 @@ class CredentialStore:
             creds = StoredCredentials.from_json(self.path.read_bytes())
         except (ValueError, TypeError) as exc:
             raise self._corrupted(exc) from None
-        except OSError as exc:  # e.g. a directory in its place
+        except OSError as exc:  # unreadable (permissions, I/O error)
             raise ConfigError(f"The credentials file {self.path} cannot be read "
                               f"({exc.strerror})", "move it aside and run again") from None
         redact.register(creds.refresh_token)

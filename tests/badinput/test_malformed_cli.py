@@ -73,21 +73,22 @@ def test_missing_and_directory_config(sim: RunningSimulator, tmp_path: Path) -> 
         assert str(path) in one_sentence(result, (2,))
 
 
-ENVS = {
-    "CONCUR_URL not a URL": {"CONCUR_URL": "http://"},
-    "CONCUR_URL plain http remote": {"CONCUR_URL": "http://example.com"},
-    "CONCUR_URL other scheme": {"CONCUR_URL": "ftp://example.com"},
-    "CONCUR_URL bad port": {"CONCUR_URL": "https://example.com:99999"},
-    "CONCUR_URL spaces": {"CONCUR_URL": "https://exa mple.com"},
-    "no client secret": {"CONCUR_CLIENT_SECRET": ""},
-    "no refresh token": {"CONCUR_REFRESH_TOKEN": ""},
+ENVS = {  # name: (environment change, what the sentence must name)
+    "CONCUR_URL not a URL": ({"CONCUR_URL": "http://"}, "'http://' is not a URL"),
+    "CONCUR_URL plain http remote": ({"CONCUR_URL": "http://example.com"}, "over HTTPS"),
+    "CONCUR_URL other scheme": ({"CONCUR_URL": "ftp://example.com"}, "over HTTPS"),
+    "CONCUR_URL bad port": ({"CONCUR_URL": "https://example.com:99999"}, "is not a URL"),
+    "CONCUR_URL spaces": ({"CONCUR_URL": "https://exa mple.com"}, "valid host"),
+    "no client secret": ({"CONCUR_CLIENT_SECRET": ""}, "CONCUR_CLIENT_SECRET is not set"),
+    "no refresh token": ({"CONCUR_REFRESH_TOKEN": ""}, "CONCUR_REFRESH_TOKEN is not set"),
 }
 
 
 @pytest.mark.parametrize("name", sorted(ENVS))
 def test_malformed_environment(name: str, sim: RunningSimulator, tmp_path: Path) -> None:
-    env = {**env_for(sim, tmp_path / "state"), **ENVS[name]}
-    one_sentence(run_cli(["discover", "--no-push"], env))
+    change, expected = ENVS[name]
+    env = {**env_for(sim, tmp_path / "state"), **change}
+    assert expected in one_sentence(run_cli(["discover", "--no-push"], env))
 
 
 def test_state_dir_is_a_file(sim: RunningSimulator, tmp_path: Path) -> None:
@@ -102,7 +103,8 @@ def test_state_dir_is_a_file(sim: RunningSimulator, tmp_path: Path) -> None:
                                   ["--concurrency", "abc"], ["--log-format", "xml"],
                                   ["--max-shrink", "lots"], ["--max-shrink", "2"]])
 def test_bad_option_values(args: list[str], sim: RunningSimulator, tmp_path: Path) -> None:
-    one_sentence(run_cli(["discover", "--no-push", *args], env_for(sim, tmp_path)), (2,))
+    line = one_sentence(run_cli(["discover", "--no-push", *args], env_for(sim, tmp_path)), (2,))
+    assert args[0].removeprefix("--").replace("-", "_") in line.replace("-", "_")
 
 
 def test_http_veza_url_refused(sim: RunningSimulator, tmp_path: Path) -> None:
@@ -183,8 +185,9 @@ def test_credentials_readable_by_others_refused_with_the_chmod(
 
 def test_credentials_path_is_a_directory(sim: RunningSimulator, tmp_path: Path) -> None:
     state = tmp_path / "state"
-    (state / "credentials.json").mkdir(parents=True, mode=0o700)
-    one_sentence(run_cli(["auth", "check"], env_for(sim, state)))
+    (state / "credentials.json").mkdir(parents=True, mode=0o755)  # its mode must not matter
+    line = one_sentence(run_cli(["auth", "check"], env_for(sim, state)))
+    assert "is not a regular file" in line and "chmod" not in line
 
 
 SQLITE = {
