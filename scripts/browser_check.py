@@ -26,21 +26,36 @@ from pathlib import Path
 from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-extensions", "--enable-logging=stderr", "--v=0"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--enable-logging=stderr",
+    "--v=0",
+]
 SEVERITY = ["critical", "high", "medium", "low", "info"]
 ROLE_COL = 6
 
 
-def run_chromium(report: Path, term: str, chromium: str = CHROMIUM,
-                 timeout: float = 120) -> tuple[str, str]:
+def run_chromium(
+    report: Path, term: str, chromium: str = CHROMIUM, timeout: float = 120
+) -> tuple[str, str]:
     """Return (dumped DOM, stderr) of the report opened with the self-test fragment."""
     url = report.resolve().as_uri() + "#selftest=" + term
     with tempfile.TemporaryDirectory(prefix="oaa-concur-chromium-") as profile:
         proc = subprocess.run(
             [chromium, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
-            capture_output=True, text=True, timeout=timeout, check=False)
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
     if proc.returncode != 0:
         raise RuntimeError(f"chromium exited {proc.returncode}: {proc.stderr[-500:]}")
     return proc.stdout, proc.stderr
@@ -48,8 +63,9 @@ def run_chromium(report: Path, term: str, chromium: str = CHROMIUM,
 
 def embedded_data(report: Path) -> dict[str, Any]:
     text = report.read_text(encoding="utf-8")
-    match = re.search(r'<script type="application/json" id="report-data">(.*?)</script>',
-                      text, re.S)
+    match = re.search(
+        r'<script type="application/json" id="report-data">(.*?)</script>', text, re.S
+    )
     if not match:
         raise RuntimeError("the report has no embedded data")
     return dict(json.loads(match.group(1)))
@@ -97,16 +113,30 @@ def _grant_problems(result: dict[str, Any], rows: list[list[str]], term: str) ->
         ("descending sort", result["desc"], codes[::-1][:page]),
         ("filter count", result["filtered"], len(expected_filter)),
         # The filter keeps the descending Role sort; ties keep the original order (stable).
-        ("filter rows", result["filtered_rows"],
-         sorted(expected_filter, key=lambda r: r[ROLE_COL].lower(), reverse=True)[:page]),
+        (
+            "filter rows",
+            result["filtered_rows"],
+            sorted(expected_filter, key=lambda r: r[ROLE_COL].lower(), reverse=True)[:page],
+        ),
     ]
     if len(rows) > page:
-        checks.append(("second page", result.get("page2_count"),
-                       f"{page + 1}\u2013{min(2 * page, len(rows))} of {len(rows)}"))
-    bad = [f"{name}: got {got!r:.200}, expected {want!r:.200}" for name, got, want in checks
-           if got != want]
-    bad += [f"filtered row does not contain {term!r}: {row}" for row in result["filtered_rows"]
-            if not matches(row, term)]
+        checks.append(
+            (
+                "second page",
+                result.get("page2_count"),
+                f"{page + 1}\u2013{min(2 * page, len(rows))} of {len(rows)}",
+            )
+        )
+    bad = [
+        f"{name}: got {got!r:.200}, expected {want!r:.200}"
+        for name, got, want in checks
+        if got != want
+    ]
+    bad += [
+        f"filtered row does not contain {term!r}: {row}"
+        for row in result["filtered_rows"]
+        if not matches(row, term)
+    ]
     return bad
 
 

@@ -45,35 +45,52 @@ _ALL_METADATA = ("MetadataRead", "MetadataWrite", "MetadataCreate", "MetadataDel
 _ALL_DATA = ("DataRead", "DataWrite", "DataCreate", "DataDelete")
 
 # Custom permission name -> OAA canonical permission types (OAAPermission values).
-PERMISSIONS: Mapping[str, tuple[str, ...]] = MappingProxyType({
-    "use": ("DataRead", "DataWrite", "DataCreate"),          # create and submit one's own items
-    "approve": ("DataRead", "DataWrite"),                    # approve or send back others' items
-    "process": ("DataRead", "DataWrite"),                    # view and update items in a queue
-    "process_all": ("DataRead", "DataWrite", "DataDelete"),  # processor managers also delete
-    "manage_data": _ALL_DATA,                                # a record type: attendees, receipts
-    "read_data": ("DataRead",),                              # auditors, read-only processors
-    "act_as": ("DataRead", "DataWrite"),                     # proxy logon for other users
-    "configure": _ALL_METADATA,
-    "read_configuration": ("MetadataRead",),
-    "manage_users": _ALL_METADATA,                           # employees, their roles, hierarchy
-    "read_users": ("MetadataRead",),
-    "manage_security": _ALL_METADATA,                        # passwords, partner apps
-    "manage_payments": (*_ALL_DATA, "MetadataRead", "MetadataWrite"),
-    "manage_vendors": (*_ALL_DATA, "MetadataRead", "MetadataWrite"),
-    "view_reports": ("DataRead",),
-    "author_reports": ("DataRead", "DataWrite", "DataCreate"),
-    "non_data": ("NonData",),
-    "unknown": ("Uncategorized",),
-})
+PERMISSIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "use": ("DataRead", "DataWrite", "DataCreate"),  # create and submit one's own items
+        "approve": ("DataRead", "DataWrite"),  # approve or send back others' items
+        "process": ("DataRead", "DataWrite"),  # view and update items in a queue
+        "process_all": ("DataRead", "DataWrite", "DataDelete"),  # processor managers also delete
+        "manage_data": _ALL_DATA,  # a record type: attendees, receipts
+        "read_data": ("DataRead",),  # auditors, read-only processors
+        "act_as": ("DataRead", "DataWrite"),  # proxy logon for other users
+        "configure": _ALL_METADATA,
+        "read_configuration": ("MetadataRead",),
+        "manage_users": _ALL_METADATA,  # employees, their roles, hierarchy
+        "read_users": ("MetadataRead",),
+        "manage_security": _ALL_METADATA,  # passwords, partner apps
+        "manage_payments": (*_ALL_DATA, "MetadataRead", "MetadataWrite"),
+        "manage_vendors": (*_ALL_DATA, "MetadataRead", "MetadataWrite"),
+        "view_reports": ("DataRead",),
+        "author_reports": ("DataRead", "DataWrite", "DataCreate"),
+        "non_data": ("NonData",),
+        "unknown": ("Uncategorized",),
+    }
+)
 
 PRIVILEGED_PERMISSIONS = frozenset(
-    {"configure", "manage_users", "manage_security", "manage_payments", "manage_vendors",
-     "process_all"}
+    {
+        "configure",
+        "manage_users",
+        "manage_security",
+        "manage_payments",
+        "manage_vendors",
+        "process_all",
+    }
 )
 
 CATEGORIES = frozenset(
-    {"user", "approver", "processor", "auditor", "admin", "read_only_admin", "proxy",
-     "entitlement", "other"}
+    {
+        "user",
+        "approver",
+        "processor",
+        "auditor",
+        "admin",
+        "read_only_admin",
+        "proxy",
+        "entitlement",
+        "other",
+    }
 )
 
 # (code, full name, group-aware, category, permissions). Group-aware and names from the doc.
@@ -82,14 +99,29 @@ _ROLES: tuple[tuple[str, str, bool, str, tuple[str, ...]], ...] = (
     # App Center listings are published by partners; no access to the company's data.
     ("SHD_APP_CENTER_ADMIN", "App Center Listing Administrator", False, "other", ("non_data",)),
     ("EXP_ATTENDEE_ADMIN", "Attendee Administrator", True, "admin", ("manage_data",)),
-    ("EXP_ATTENDEE_ADMIN_RO", "Attendee Administrator (Read only)", True, "read_only_admin",
-     ("read_data",)),
+    (
+        "EXP_ATTENDEE_ADMIN_RO",
+        "Attendee Administrator (Read only)",
+        True,
+        "read_only_admin",
+        ("read_data",),
+    ),
     ("SHD_AUTHORIZED_APPROVER", "Authorized Approver", False, "approver", ("approve",)),
     # The two EXP_AUTH_REQUEST_* codes appear on the older prerelease page only.
-    ("EXP_AUTH_REQUEST_ADMIN", "Authorization Request Administrator", True, "processor",
-     ("process",)),
-    ("EXP_AUTH_REQUEST_APPROVER", "Authorization Request Approver", False, "approver",
-     ("approve",)),
+    (
+        "EXP_AUTH_REQUEST_ADMIN",
+        "Authorization Request Administrator",
+        True,
+        "processor",
+        ("process",),
+    ),
+    (
+        "EXP_AUTH_REQUEST_APPROVER",
+        "Authorization Request Approver",
+        False,
+        "approver",
+        ("approve",),
+    ),
     ("SHD_BILLING_ATTRIBUTES_USER", "Billing Attributes User", False, "admin", ("configure",)),
     ("SHD_BUDGET_ADMIN", "Budget Administrator", False, "admin", ("configure",)),
     ("SHD_BUDGET_APPROVER", "Budget Approver/Manager", False, "approver", ("approve",)),
@@ -100,72 +132,133 @@ _ROLES: tuple[tuple[str, str, bool, str, tuple[str, ...]], ...] = (
     ("TRAVEL_USER", "Cliqbook User", False, "user", ("use",)),
     ("EXP_CONFIG_ADMIN_CLIENT", "Client Expense Administrator", True, "admin", ("configure",)),
     ("STATEMENT_APPROVER", "Company Bill Statement Approver", False, "approver", ("approve",)),
-    ("STATEMENT_PROCESSOR", "Company Bill Statement Processor", True, "processor",
-     ("process",)),
-    ("STATEMENT_PROCESSOR_AUDITOR", "Company Bill Statement Processor (Audit)", False,
-     "auditor", ("read_data",)),
-    ("STATEMENT_PROCESSOR_ADMIN", "Company Bill Statement Processor Manager", True,
-     "processor", ("process_all",)),
+    ("STATEMENT_PROCESSOR", "Company Bill Statement Processor", True, "processor", ("process",)),
+    (
+        "STATEMENT_PROCESSOR_AUDITOR",
+        "Company Bill Statement Processor (Audit)",
+        False,
+        "auditor",
+        ("read_data",),
+    ),
+    (
+        "STATEMENT_PROCESSOR_ADMIN",
+        "Company Bill Statement Processor Manager",
+        True,
+        "processor",
+        ("process_all",),
+    ),
     ("STATEMENT_USER", "Company Bill Statement User", False, "user", ("use",)),
     ("SHD_COMPANY_INFO_ADMIN", "Company Info Administrator", False, "admin", ("configure",)),
     ("SHD_COST_OBJECT_APPROVER", "Cost Object Approver", False, "approver", ("approve",)),
     # "views and configures the data retention policy ... can hold and purge individual users"
-    ("SHD_DATA_RETENTION_ADMIN", "Data Retention Administrator", False, "admin",
-     ("configure", "manage_data")),
+    (
+        "SHD_DATA_RETENTION_ADMIN",
+        "Data Retention Administrator",
+        False,
+        "admin",
+        ("configure", "manage_data"),
+    ),
     ("SHD_EMPLOYEE_ADMIN", "Employee Administrator", True, "admin", ("manage_users",)),
-    ("SHD_EMPLOYEE_ADMIN_RO", "Employee Administrator (Read Only)", True, "read_only_admin",
-     ("read_users",)),
+    (
+        "SHD_EMPLOYEE_ADMIN_RO",
+        "Employee Administrator (Read Only)",
+        True,
+        "read_only_admin",
+        ("read_users",),
+    ),
     ("EXP_APPROVER", "Expense Approver", False, "approver", ("approve",)),
-    ("EXP_CASHADVANCE_ADMIN", "Expense Cash Advance Administrator", True, "admin",
-     ("manage_payments",)),
-    ("EXP_CARD_ADMIN", "Expense Company Card Administrator", True, "admin",
-     ("manage_payments",)),
+    (
+        "EXP_CASHADVANCE_ADMIN",
+        "Expense Cash Advance Administrator",
+        True,
+        "admin",
+        ("manage_payments",),
+    ),
+    ("EXP_CARD_ADMIN", "Expense Company Card Administrator", True, "admin", ("manage_payments",)),
     ("EXP_CONFIG_ADMIN", "Expense Configuration Administrator", True, "admin", ("configure",)),
     # "(Restricted)", yet it "can fully manage (add, edit, delete) ... authorized approvers,
     # audit rules": a configuration admin, not a read-only one.
-    ("EXP_CONFIG_ADMIN_RO", "Expense Configuration Administrator (Restricted)", True, "admin",
-     ("configure",)),
+    (
+        "EXP_CONFIG_ADMIN_RO",
+        "Expense Configuration Administrator (Restricted)",
+        True,
+        "admin",
+        ("configure",),
+    ),
     ("EXP_PROCESSOR", "Expense Processor", True, "processor", ("process",)),
     ("EXP_PROCESSOR_AUDIT", "Expense Processor (Audit)", True, "auditor", ("read_data",)),
     ("EXP_PROCESSOR_ADMIN", "Expense Processor Manager", True, "processor", ("process_all",)),
     ("EXP_PROXY_USER", "Expense Proxy Logon", True, "proxy", ("act_as",)),
     ("EXP_RECEIPT_PROCESSOR", "Expense Receipt Processor", False, "processor", ("process",)),
     ("EXP_USER", "Expense User", False, "user", ("use",)),
-    ("EXP_EMPLOYEE_ADMIN", "Employee Admin Permission on Expense Hierarchy", True, "admin",
-     ("manage_users",)),
+    (
+        "EXP_EMPLOYEE_ADMIN",
+        "Employee Admin Permission on Expense Hierarchy",
+        True,
+        "admin",
+        ("manage_users",),
+    ),
     # Only decides which fields show while searching attendees.
-    ("EXP_FIND_ATTENDEES_USER", "Employee (while finding attendees)", False, "other",
-     ("non_data",)),
+    (
+        "EXP_FIND_ATTENDEES_USER",
+        "Employee (while finding attendees)",
+        False,
+        "other",
+        ("non_data",),
+    ),
     ("EXP_EXTRACT_ADMIN", "Extract Administrator", False, "admin", ("configure",)),
     ("EXP_FB_TAX_ADMIN", "Fringe Benefits Tax Administrator", False, "admin", ("configure",)),
-    ("SHD_IMPORT_EXTRACT_ADMIN_RO", "Import/Extract Monitor", False, "read_only_admin",
-     ("read_configuration",)),
+    (
+        "SHD_IMPORT_EXTRACT_ADMIN_RO",
+        "Import/Extract Monitor",
+        False,
+        "read_only_admin",
+        ("read_configuration",),
+    ),
     ("SHD_PASSWORD_ADMIN", "Password Manager", True, "admin", ("manage_security",)),
     ("SHD_PAYROLL_ADMIN", "Payroll Administrator", False, "admin", ("manage_payments",)),
-    ("EXP_REIMBURSEMENT_AUDITOR", "Reimbursement Auditor", False, "auditor",
-     ("read_data", "read_configuration")),
+    (
+        "EXP_REIMBURSEMENT_AUDITOR",
+        "Reimbursement Auditor",
+        False,
+        "auditor",
+        ("read_data", "read_configuration"),
+    ),
     # Despite the code, this is the Reimbursement *Manager*: funding accounts, Expense Pay.
-    ("EXP_REIMBURSEMENT_APPROVER", "Reimbursement Manager", True, "admin",
-     ("manage_payments",)),
+    ("EXP_REIMBURSEMENT_APPROVER", "Reimbursement Manager", True, "admin", ("manage_payments",)),
     ("SHD_ROLE_ADMIN", "Role Administrator", True, "admin", ("manage_users",)),
     ("SHD_CONFIG_ADMIN", "Shared Configuration Administrator", True, "admin", ("configure",)),
-    ("SHD_CONFIG_ADMIN_RO", "Shared Configuration Administrator (Restricted)", True, "admin",
-     ("configure",)),
+    (
+        "SHD_CONFIG_ADMIN_RO",
+        "Shared Configuration Administrator (Restricted)",
+        True,
+        "admin",
+        ("configure",),
+    ),
     ("SHD_TAX_ADMIN", "Tax Administrator", False, "admin", ("configure",)),
-    ("SHD_TAX_ADMIN_RO", "Tax Administrator (Restricted)", False, "read_only_admin",
-     ("read_configuration",)),
+    (
+        "SHD_TAX_ADMIN_RO",
+        "Tax Administrator (Restricted)",
+        False,
+        "read_only_admin",
+        ("read_configuration",),
+    ),
     ("SHD_TRAINING_ADMIN", "Training Administrator", False, "admin", ("configure",)),
     # The doc marks it "not supported"; kept so that a tenant that still has it is named.
     ("EXP_TRAVEL_AND_EXPENSE_USER", "Travel and Expense User", False, "user", ("use",)),
-    ("SHD_WEB_SERVICES_ADMIN", "Web Services Administrator", False, "admin",
-     ("manage_security",)),
+    ("SHD_WEB_SERVICES_ADMIN", "Web Services Administrator", False, "admin", ("manage_security",)),
     # --- Request product roles ------------------------------------------------------------
     ("REQ_PROCESSOR_ADMIN", "Request Administrator", True, "processor", ("process_all",)),
     ("REQ_APPROVER", "Request Approver", False, "approver", ("approve",)),
     ("REQ_PROCESSOR_AUDIT", "Request Auditor", True, "auditor", ("read_data",)),
     ("REQ_CONFIG_ADMIN", "Request Configuration Administrator", True, "admin", ("configure",)),
-    ("REQ_CONFIG_ADMIN_RO", "Request Configuration Administrator (restricted)", True, "admin",
-     ("configure",)),
+    (
+        "REQ_CONFIG_ADMIN_RO",
+        "Request Configuration Administrator (restricted)",
+        True,
+        "admin",
+        ("configure",),
+    ),
     # "create a primary event request for multiple event attendees"; needs REQ_PROXY_USER.
     ("REQ_EVENT_ADMIN", "Request Event Manager", False, "proxy", ("act_as",)),
     ("REQ_PROXY_USER", "Request Proxy Logon", True, "proxy", ("act_as",)),
@@ -175,35 +268,69 @@ _ROLES: tuple[tuple[str, str, bool, str, tuple[str, ...]], ...] = (
     # --- Invoice (Payment) product roles ---------------------------------------------------
     ("INV_PURCH_RECEIVER", "Central Receiver", True, "processor", ("manage_data",)),
     ("INV_IC_VERIFIER", "Client Managed Capture Verifier", False, "processor", ("process",)),
-    ("INV_EMPLOYEE_ADMIN", "Employee Admin Permission on Invoice Hierarchy", True, "admin",
-     ("manage_users",)),
+    (
+        "INV_EMPLOYEE_ADMIN",
+        "Employee Admin Permission on Invoice Hierarchy",
+        True,
+        "admin",
+        ("manage_users",),
+    ),
     ("INV_AP_USER", "Invoice AP User", True, "processor", ("manage_data",)),
     ("INV_APPROVER", "Invoice Approver", False, "approver", ("approve",)),
-    ("INV_CONFIG_ADMIN", "Invoice(Payment) Configuration Administrator", True, "admin",
-     ("configure",)),
-    ("INV_CONFIG_ADMIN_RO", "Invoice (Payment) Configuration Administrator (Restricted)", True,
-     "admin", ("configure",)),
+    (
+        "INV_CONFIG_ADMIN",
+        "Invoice(Payment) Configuration Administrator",
+        True,
+        "admin",
+        ("configure",),
+    ),
+    (
+        "INV_CONFIG_ADMIN_RO",
+        "Invoice (Payment) Configuration Administrator (Restricted)",
+        True,
+        "admin",
+        ("configure",),
+    ),
     ("INV_PMT_MANAGER", "Invoice Payment Manager", False, "admin", ("manage_payments",)),
     ("INV_IMAGE_PROCESSOR", "Invoice Image Processor", False, "processor", ("process",)),
     ("INV_PROCESSOR", "Invoice(Payment) Processor", True, "processor", ("process",)),
-    ("INV_PROCESSOR_AUDIT", "Invoice(Payment) Processor (Audit)", True, "auditor",
-     ("read_data",)),
-    ("INV_PROCESSOR_MANAGER", "Invoice(Payment) Processor Manager", True, "processor",
-     ("process_all",)),
+    ("INV_PROCESSOR_AUDIT", "Invoice(Payment) Processor (Audit)", True, "auditor", ("read_data",)),
+    (
+        "INV_PROCESSOR_MANAGER",
+        "Invoice(Payment) Processor Manager",
+        True,
+        "processor",
+        ("process_all",),
+    ),
     ("INV_PROXY_USER", "Invoice(Payment) Proxy Logon", True, "proxy", ("act_as",)),
     ("INV_PURCH_USER", "Invoice Purchasing User", False, "user", ("use",)),
-    ("INV_RECEIPT_PROCESSOR", "Invoice(Payment) Receipt Processor", True, "processor",
-     ("process",)),
+    (
+        "INV_RECEIPT_PROCESSOR",
+        "Invoice(Payment) Receipt Processor",
+        True,
+        "processor",
+        ("process",),
+    ),
     ("INV_TAX_ADMIN", "Invoice Tax Administrator", False, "admin", ("configure",)),
     ("INV_PMT_USER", "Invoice User", False, "user", ("use",)),
     ("INV_VENDOR_ADMIN", "Invoice Vendor Manager", True, "admin", ("manage_vendors",)),
     ("INV_PURCH_ORDER_PROCESSOR", "Purchase Order Processor", True, "processor", ("process",)),
-    ("INV_PURCH_ORDER_PROCESSOR_AUDIT", "Purchase Order Processor (Audit)", True, "auditor",
-     ("read_data",)),
+    (
+        "INV_PURCH_ORDER_PROCESSOR_AUDIT",
+        "Purchase Order Processor (Audit)",
+        True,
+        "auditor",
+        ("read_data",),
+    ),
     ("INV_PURCH_REQ_APPROVER", "Purchase Request Approver", False, "approver", ("approve",)),
     ("INV_PURCH_REQ_PROCESSOR", "Purchase Request Processor", True, "processor", ("process",)),
-    ("INV_PURCH_REQ_PROCESSOR_AUDIT", "Purchase Request Processor (Audit)", True, "auditor",
-     ("read_data",)),
+    (
+        "INV_PURCH_REQ_PROCESSOR_AUDIT",
+        "Purchase Request Processor (Audit)",
+        True,
+        "auditor",
+        ("read_data",),
+    ),
     ("INV_PURCH_REQ_PROXY_USER", "Purchase Request Proxy Logon", True, "proxy", ("act_as",)),
     ("INV_PURCH_REQ_USER", "Purchase Request User", False, "user", ("use",)),
     ("INV_RECEIPT_USER", "Receipt User", False, "user", ("use",)),
@@ -213,12 +340,22 @@ _ROLES: tuple[tuple[str, str, bool, str, tuple[str, ...]], ...] = (
     ("REPORTING_BUSINESS_AUTHOR", "Cognos Business Author", True, "user", ("author_reports",)),
     ("REPORTING_CONSUMER", "Cognos Consumer", True, "user", ("view_reports",)),
     ("REPORTING_PRO_AUTHOR", "Cognos Professional Author", True, "user", ("author_reports",)),
-    ("REPORTING_CONFIG_ADMIN", "Consolidation Configuration Administrator", False, "admin",
-     ("configure",)),
+    (
+        "REPORTING_CONFIG_ADMIN",
+        "Consolidation Configuration Administrator",
+        False,
+        "admin",
+        ("configure",),
+    ),
     ("REPORTING_HIST_DATA_USER", "Cognos Hist Data Access", False, "user", ("view_reports",)),
     ("REPORTING_DASHBOARD_USER", "Dashboard User", False, "user", ("view_reports",)),
-    ("REPORTING_EMPLOYEE_ADMIN", "Employee Admin Permission on Reporting Hierarchy", True,
-     "admin", ("manage_users",)),
+    (
+        "REPORTING_EMPLOYEE_ADMIN",
+        "Employee Admin Permission on Reporting Hierarchy",
+        True,
+        "admin",
+        ("manage_users",),
+    ),
 )
 
 # Code prefix -> product. Checked in order; the first match wins.
@@ -236,16 +373,24 @@ _PRODUCT_PREFIXES = (
 # Approver extension key -> the role codes that let a user approve that kind of item.
 # concur-api.md §4.3: "to be an approver the other user needs the matching role"; the exact
 # pairing per kind is our reading of the role descriptions [INF].
-APPROVER_ROLES_BY_KIND: Mapping[str, frozenset[str]] = MappingProxyType({
-    "report": frozenset({"EXP_APPROVER", "SHD_AUTHORIZED_APPROVER", "SHD_COST_OBJECT_APPROVER",
-                         "SHD_BUDGET_APPROVER"}),
-    "cashAdvance": frozenset({"EXP_APPROVER"}),
-    "request": frozenset({"REQ_APPROVER", "EXP_AUTH_REQUEST_APPROVER"}),
-    "invoice": frozenset({"INV_APPROVER", "SHD_BUDGET_APPROVER"}),
-    "purchaseRequest": frozenset({"INV_PURCH_REQ_APPROVER", "SHD_BUDGET_APPROVER"}),
-    "statement": frozenset({"STATEMENT_APPROVER"}),
-    "budget": frozenset({"SHD_BUDGET_APPROVER"}),
-})
+APPROVER_ROLES_BY_KIND: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "report": frozenset(
+            {
+                "EXP_APPROVER",
+                "SHD_AUTHORIZED_APPROVER",
+                "SHD_COST_OBJECT_APPROVER",
+                "SHD_BUDGET_APPROVER",
+            }
+        ),
+        "cashAdvance": frozenset({"EXP_APPROVER"}),
+        "request": frozenset({"REQ_APPROVER", "EXP_AUTH_REQUEST_APPROVER"}),
+        "invoice": frozenset({"INV_APPROVER", "SHD_BUDGET_APPROVER"}),
+        "purchaseRequest": frozenset({"INV_PURCH_REQ_APPROVER", "SHD_BUDGET_APPROVER"}),
+        "statement": frozenset({"STATEMENT_APPROVER"}),
+        "budget": frozenset({"SHD_BUDGET_APPROVER"}),
+    }
+)
 
 
 def guess_product(code: str) -> str:
@@ -266,8 +411,13 @@ def _build() -> Mapping[str, RoleInfo]:
     table: dict[str, RoleInfo] = {}
     for code, name, group_aware, category, permissions in _ROLES:
         table[code] = RoleInfo(
-            code=code, name=name, product=guess_product(code), group_aware=group_aware,
-            privileged=is_privileged(permissions), category=category, permissions=permissions,
+            code=code,
+            name=name,
+            product=guess_product(code),
+            group_aware=group_aware,
+            privileged=is_privileged(permissions),
+            category=category,
+            permissions=permissions,
         )
     return MappingProxyType(table)
 
@@ -282,8 +432,14 @@ def role_info(code: str) -> RoleInfo:
         return info
     category = "approver" if code.upper().endswith("_APPROVER") else "other"
     return RoleInfo(
-        code=code, name=code, product=guess_product(code), group_aware=False,
-        privileged=False, category=category, permissions=("unknown",), known=False,
+        code=code,
+        name=code,
+        product=guess_product(code),
+        group_aware=False,
+        privileged=False,
+        category=category,
+        permissions=("unknown",),
+        known=False,
     )
 
 
@@ -291,8 +447,13 @@ def entitlement_role(product: str) -> RoleInfo:
     """The role that stands for base access to ``product`` (an Identity ``entitlements`` item)."""
     code = "ENTITLEMENT_" + re.sub(r"[^A-Z0-9]", "_", product.strip().upper())
     return RoleInfo(
-        code=code, name=f"{product} (base access)", product=product, group_aware=False,
-        privileged=False, category="entitlement", permissions=("use",),
+        code=code,
+        name=f"{product} (base access)",
+        product=product,
+        group_aware=False,
+        privileged=False,
+        category="entitlement",
+        permissions=("use",),
     )
 
 

@@ -83,8 +83,13 @@ class StoredCredentials:
 
 
 _FIELDS = {
-    "refresh_token", "refresh_expires_at", "geolocation", "client_id", "company_uuid",
-    "scopes", "seed_fingerprint",
+    "refresh_token",
+    "refresh_expires_at",
+    "geolocation",
+    "client_id",
+    "company_uuid",
+    "scopes",
+    "seed_fingerprint",
 }
 
 
@@ -103,8 +108,10 @@ class CredentialStore:
         except FileNotFoundError:
             return None
         if not stat.S_ISREG(info.st_mode):  # checked first: a directory's mode says nothing
-            raise ConfigError(f"The credentials file {self.path} is not a regular file",
-                              "move it aside and run again")
+            raise ConfigError(
+                f"The credentials file {self.path} is not a regular file",
+                "move it aside and run again",
+            )
         if stat.S_IMODE(info.st_mode) & 0o077:
             raise ConfigError(
                 f"The credentials file {self.path} is readable by other users and is refused",
@@ -115,15 +122,19 @@ class CredentialStore:
         except (ValueError, TypeError) as exc:
             raise self._corrupted(exc) from None
         except OSError as exc:  # unreadable (permissions, I/O error)
-            raise ConfigError(f"The credentials file {self.path} cannot be read "
-                              f"({exc.strerror})", "move it aside and run again") from None
+            raise ConfigError(
+                f"The credentials file {self.path} cannot be read ({exc.strerror})",
+                "move it aside and run again",
+            ) from None
         redact.register(creds.refresh_token)
         return creds
 
     def _corrupted(self, exc: Exception) -> ConfigError:
         if self.backup_path.exists():
-            hint = (f"a backup of the last good file is kept at {self.backup_path}: restore it "
-                    f"with `cp {self.backup_path} {self.path}` or run `oaa-concur auth exchange`")
+            hint = (
+                f"a backup of the last good file is kept at {self.backup_path}: restore it "
+                f"with `cp {self.backup_path} {self.path}` or run `oaa-concur auth exchange`"
+            )
         else:
             hint = "delete it and run `oaa-concur auth exchange` (no backup exists)"
         reason = type(exc).__name__ if "token" in str(exc).lower() else str(exc)
@@ -156,12 +167,18 @@ class CredentialStore:
             or fingerprint(env_token) == stored.seed_fingerprint
             or env_token == stored.refresh_token
         ):
-            return stored.refresh_token, stored, stored.seed_fingerprint or fingerprint(
-                stored.refresh_token)
+            return (
+                stored.refresh_token,
+                stored,
+                stored.seed_fingerprint or fingerprint(stored.refresh_token),
+            )
         if env_token:
             if stored is not None:
-                LOG.info("CONCUR_REFRESH_TOKEN differs from the token %s was seeded from: "
-                         "using the new token", self.path)
+                LOG.info(
+                    "CONCUR_REFRESH_TOKEN differs from the token %s was seeded from: "
+                    "using the new token",
+                    self.path,
+                )
             return env_token, None, fingerprint(env_token)
         raise ConfigError(
             "No Concur refresh token: CONCUR_REFRESH_TOKEN is not set and there is no "

@@ -14,8 +14,8 @@ from typing import Any
 from oaa_concur.catalogue import entitlement_role
 from oaa_concur.models import DiscoveryResult, User
 
-Grant = tuple[str, str, tuple[str, ...]]        # user id, role code, role groups
-Approval = tuple[str, str, str]                 # user id, approver id, kind
+Grant = tuple[str, str, tuple[str, ...]]  # user id, role code, role groups
+Approval = tuple[str, str, str]  # user id, approver id, kind
 Delegation = tuple[str, str, str, tuple[str, ...]]  # user id, delegate id, kind, permissions
 
 
@@ -49,8 +49,9 @@ class Diff:
 
 def grants(result: DiscoveryResult) -> set[Grant]:
     """Every (user, role, scope) of the result, Spend roles and product entitlements."""
-    found = {(p.user_id, g.role_code, g.role_groups)
-             for p in result.spend.values() for g in p.roles}
+    found = {
+        (p.user_id, g.role_code, g.role_groups) for p in result.spend.values() for g in p.roles
+    }
     found |= {(u.id, entitlement_role(e).code, ()) for u in result.users for e in u.entitlements}
     return found
 
@@ -77,11 +78,15 @@ def _status_changes(old: dict[str, User], new: dict[str, User]) -> list[StatusCh
     for user_id in sorted(old.keys() & new.keys()):
         a, b = old[user_id], new[user_id]
         if a.active != b.active:
-            changes.append(StatusChange(user_id, "active", str(a.active).lower(),
-                                        str(b.active).lower()))
+            changes.append(
+                StatusChange(user_id, "active", str(a.active).lower(), str(b.active).lower())
+            )
         if a.termination_date != b.termination_date:
-            changes.append(StatusChange(user_id, "termination_date", _day(a.termination_date),
-                                        _day(b.termination_date)))
+            changes.append(
+                StatusChange(
+                    user_id, "termination_date", _day(a.termination_date), _day(b.termination_date)
+                )
+            )
     return changes
 
 
@@ -90,25 +95,30 @@ def _day(value: datetime | None) -> str | None:
 
 
 def _approvals(result: DiscoveryResult) -> set[Approval]:
-    return {(e.user_id, e.approver_id, e.kind)
-            for p in result.spend.values() for e in p.approvers}
+    return {(e.user_id, e.approver_id, e.kind) for p in result.spend.values() for e in p.approvers}
 
 
 def _delegations(result: DiscoveryResult) -> set[Delegation]:
-    return {(e.user_id, e.delegate_id, e.kind, tuple(sorted(e.permissions)))
-            for p in result.spend.values() for e in p.delegates}
+    return {
+        (e.user_id, e.delegate_id, e.kind, tuple(sorted(e.permissions)))
+        for p in result.spend.values()
+        for e in p.delegates
+    }
 
 
 def render_text(d: Diff, names: dict[str, str]) -> str:
     """A human-readable summary; ``names`` maps user ids to display names."""
+
     def who(user_id: str) -> str:
         return f"{names[user_id]} ({user_id})" if user_id in names else user_id
 
-    lines = [f"users: +{len(d.users_added)} -{len(d.users_removed)}, "
-             f"status changes {len(d.status_changes)}, grants +{len(d.grants_gained)} "
-             f"-{len(d.grants_lost)}, approver edges +{len(d.approvers_added)} "
-             f"-{len(d.approvers_removed)}, delegate edges +{len(d.delegates_added)} "
-             f"-{len(d.delegates_removed)}"]
+    lines = [
+        f"users: +{len(d.users_added)} -{len(d.users_removed)}, "
+        f"status changes {len(d.status_changes)}, grants +{len(d.grants_gained)} "
+        f"-{len(d.grants_lost)}, approver edges +{len(d.approvers_added)} "
+        f"-{len(d.approvers_removed)}, delegate edges +{len(d.delegates_added)} "
+        f"-{len(d.delegates_removed)}"
+    ]
     lines += [f"+ user {who(u)}" for u in d.users_added]
     lines += [f"- user {who(u)}" for u in d.users_removed]
     lines += [f"~ {who(c.user_id)}: {c.field} {c.old} -> {c.new}" for c in d.status_changes]
@@ -116,10 +126,14 @@ def render_text(d: Diff, names: dict[str, str]) -> str:
     lines += [f"- grant {who(u)} {r}{_scope(g)}" for u, r, g in d.grants_lost]
     lines += [f"+ approver {who(a)} approves {who(u)} ({k})" for u, a, k in d.approvers_added]
     lines += [f"- approver {who(a)} approves {who(u)} ({k})" for u, a, k in d.approvers_removed]
-    lines += [f"+ delegate {who(x)} for {who(u)} ({k}: {', '.join(p) or 'no rights'})"
-              for u, x, k, p in d.delegates_added]
-    lines += [f"- delegate {who(x)} for {who(u)} ({k}: {', '.join(p) or 'no rights'})"
-              for u, x, k, p in d.delegates_removed]
+    lines += [
+        f"+ delegate {who(x)} for {who(u)} ({k}: {', '.join(p) or 'no rights'})"
+        for u, x, k, p in d.delegates_added
+    ]
+    lines += [
+        f"- delegate {who(x)} for {who(u)} ({k}: {', '.join(p) or 'no rights'})"
+        for u, x, k, p in d.delegates_removed
+    ]
     return "\n".join(lines)
 
 

@@ -18,8 +18,10 @@ from oaa_concur.errors import ConfigError
 def ensure_private_dir(directory: Path) -> None:
     """Create ``directory`` with mode 0700 (an existing one is left as it is)."""
     if directory.exists() and not directory.is_dir():
-        raise ConfigError(f"{directory} is not a directory",
-                          "point OAA_CONCUR_STATE_DIR or --state-dir at a directory")
+        raise ConfigError(
+            f"{directory} is not a directory",
+            "point OAA_CONCUR_STATE_DIR or --state-dir at a directory",
+        )
     if not directory.exists():
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         directory.chmod(0o700)

@@ -64,9 +64,16 @@ def find(result: DiscoveryResult, rules: RuleSet, *, now: datetime) -> list[Find
     """Every finding, most severe first, with active exemptions attached."""
     ix = _Index(result, now)
     found: list[Finding] = []
-    for check in (_terminated_active, _termination_due, _inactive_privileged,
-                  _privileged_inventory, _approval_chains, _delegate_self_approval,
-                  _no_email, _unknown_roles):
+    for check in (
+        _terminated_active,
+        _termination_due,
+        _inactive_privileged,
+        _privileged_inventory,
+        _approval_chains,
+        _delegate_self_approval,
+        _no_email,
+        _unknown_roles,
+    ):
         found.extend(check(ix))
     found.extend(_sod(ix, rules.rules))
     found.extend(_orphan_spend(result))
@@ -82,11 +89,15 @@ def _terminated_active(ix: _Index) -> Iterator[Finding]:
         priv = ix.privileged(user.id)
         extra = f" and holds privileged roles {', '.join(priv)}" if priv else ""
         yield Finding(
-            f"TERMINATED_ACTIVE:{user.id}", "TERMINATED_ACTIVE", "critical" if priv else "high",
+            f"TERMINATED_ACTIVE:{user.id}",
+            "TERMINATED_ACTIVE",
+            "critical" if priv else "high",
             "Terminated but still active",
             f"{ix.name(user.id)} is still active although their termination date "
             f"{user.termination_date.date().isoformat()} has passed{extra}.",
-            (user.id,), tuple(ix.roles(user.id)))
+            (user.id,),
+            tuple(ix.roles(user.id)),
+        )
 
 
 def _termination_due(ix: _Index) -> Iterator[Finding]:
@@ -94,9 +105,15 @@ def _termination_due(ix: _Index) -> Iterator[Finding]:
         end = user.termination_date
         if user.active and end is not None and ix.now < end <= ix.now + DUE_SOON:
             yield Finding(
-                f"TERMINATION_DUE:{user.id}", "TERMINATION_DUE", "low", "Termination due soon",
+                f"TERMINATION_DUE:{user.id}",
+                "TERMINATION_DUE",
+                "low",
+                "Termination due soon",
                 f"{ix.name(user.id)} is due to leave on {end.date().isoformat()}; check that "
-                "their access is removed that day.", (user.id,), tuple(ix.roles(user.id)))
+                "their access is removed that day.",
+                (user.id,),
+                tuple(ix.roles(user.id)),
+            )
 
 
 def _inactive_privileged(ix: _Index) -> Iterator[Finding]:
@@ -104,11 +121,15 @@ def _inactive_privileged(ix: _Index) -> Iterator[Finding]:
         priv = ix.privileged(user.id)
         if not user.active and priv:
             yield Finding(
-                f"INACTIVE_PRIVILEGED:{user.id}", "INACTIVE_PRIVILEGED", "medium",
+                f"INACTIVE_PRIVILEGED:{user.id}",
+                "INACTIVE_PRIVILEGED",
+                "medium",
                 "Inactive user with privileged roles",
                 f"{ix.name(user.id)} is inactive but still holds privileged roles "
                 f"{', '.join(priv)}, which return if the account is reactivated.",
-                (user.id,), tuple(priv))
+                (user.id,),
+                tuple(priv),
+            )
 
 
 def _privileged_inventory(ix: _Index) -> Iterator[Finding]:
@@ -122,11 +143,15 @@ def _privileged_inventory(ix: _Index) -> Iterator[Finding]:
         users = holders[code]
         n_wide = sum(1 for w in users.values() if w)
         yield Finding(
-            f"PRIVILEGED_ROLE:{code}", "PRIVILEGED_ROLE", "info",
+            f"PRIVILEGED_ROLE:{code}",
+            "PRIVILEGED_ROLE",
+            "info",
             f"Privileged role {code}",
             f"{_users(len(users))} hold the privileged role {role_info(code).name} ({code}): "
             f"{n_wide} company-wide and {len(users) - n_wide} scoped to role groups.",
-            tuple(sorted(users)), (code,))
+            tuple(sorted(users)),
+            (code,),
+        )
 
 
 def _users(n: int) -> str:
@@ -145,9 +170,15 @@ def _sod(ix: _Index, rules: Iterable[SodRule]) -> Iterator[Finding]:
             if all(sides):
                 codes = sorted({c for side in sides for c in side})
                 yield Finding(
-                    f"{rule.id}:{user_id}", rule.id, rule.severity, rule.title,
+                    f"{rule.id}:{user_id}",
+                    rule.id,
+                    rule.severity,
+                    rule.title,
                     f"{ix.name(user_id)} holds {' and '.join(', '.join(s) for s in sides)}, "
-                    f"so they {rule.why}.", (user_id,), tuple(codes))
+                    f"so they {rule.why}.",
+                    (user_id,),
+                    tuple(codes),
+                )
 
 
 def _matches(code: str, side: tuple[str, ...]) -> bool:
@@ -167,14 +198,19 @@ def _approval_chains(ix: _Index) -> Iterator[Finding]:
                 yield finding
 
 
-def _chain_finding(ix: _Index, user_id: str, approver_id: str,
-                   kinds: list[str]) -> Finding | None:
+def _chain_finding(ix: _Index, user_id: str, approver_id: str, kinds: list[str]) -> Finding | None:
     what = f"{'/'.join(kinds)} approver"
     who = ix.name(user_id)
     if approver_id == user_id:
-        return Finding(f"SELF_APPROVAL:{user_id}", "SELF_APPROVAL", "high", "Self-approval",
-                       f"{who} is their own {what}, so they can approve their own items.",
-                       (user_id,), tuple(ix.roles(user_id)))
+        return Finding(
+            f"SELF_APPROVAL:{user_id}",
+            "SELF_APPROVAL",
+            "high",
+            "Self-approval",
+            f"{who} is their own {what}, so they can approve their own items.",
+            (user_id,),
+            tuple(ix.roles(user_id)),
+        )
     approver = ix.users.get(approver_id)
     if approver is None:
         rule, severity, state = "APPROVER_UNKNOWN", "high", "is not a known Concur user"
@@ -185,9 +221,14 @@ def _chain_finding(ix: _Index, user_id: str, approver_id: str,
     else:
         return None
     return Finding(
-        f"{rule}:{user_id}:{approver_id}", rule, severity, "Broken approval chain",
+        f"{rule}:{user_id}:{approver_id}",
+        rule,
+        severity,
+        "Broken approval chain",
         f"The {what} of {who}, {ix.name(approver_id)}, {state}, so their items may go "
-        "unapproved or be approved by someone who has left.", (user_id, approver_id))
+        "unapproved or be approved by someone who has left.",
+        (user_id, approver_id),
+    )
 
 
 def _delegate_self_approval(ix: _Index) -> Iterator[Finding]:
@@ -200,11 +241,15 @@ def _delegate_self_approval(ix: _Index) -> Iterator[Finding]:
             if kinds:
                 d, a = edge.delegate_id, profile.user_id
                 yield Finding(
-                    f"DELEGATE_SELF_APPROVAL:{d}:{a}", "DELEGATE_SELF_APPROVAL", "high",
+                    f"DELEGATE_SELF_APPROVAL:{d}:{a}",
+                    "DELEGATE_SELF_APPROVAL",
+                    "high",
                     "Delegate can approve for their own approver",
                     f"{ix.name(d)} can approve as delegate of {ix.name(a)}, who is their own "
                     f"{'/'.join(sorted(set(kinds)))} approver, so they can approve their own "
-                    "items.", (d, a))
+                    "items.",
+                    (d, a),
+                )
 
 
 def _live(edge: DelegateEdge, now: datetime) -> bool:
@@ -217,10 +262,15 @@ def _no_email(ix: _Index) -> Iterator[Finding]:
     for user in ix.users.values():
         if user.email is None:
             yield Finding(
-                f"NO_EMAIL:{user.id}", "NO_EMAIL", "low" if user.active else "info",
+                f"NO_EMAIL:{user.id}",
+                "NO_EMAIL",
+                "low" if user.active else "info",
                 "No email: cannot be linked to an identity provider",
                 f"{ix.name(user.id)} has no email address, so Veza cannot link them to their "
-                "identity-provider account.", (user.id,), tuple(ix.roles(user.id)))
+                "identity-provider account.",
+                (user.id,),
+                tuple(ix.roles(user.id)),
+            )
 
 
 def _unknown_roles(ix: _Index) -> Iterator[Finding]:
@@ -231,20 +281,29 @@ def _unknown_roles(ix: _Index) -> Iterator[Finding]:
                 holders[grant.role_code].add(profile.user_id)
     for code in sorted(holders):
         yield Finding(
-            f"UNKNOWN_ROLE:{code}", "UNKNOWN_ROLE", "low", "Unknown role code",
+            f"UNKNOWN_ROLE:{code}",
+            "UNKNOWN_ROLE",
+            "low",
+            "Unknown role code",
             f"{_users(len(holders[code]))} hold {code}, a role code the catalogue does not know, "
-            "so its permissions are shown as uncategorised.", tuple(sorted(holders[code])),
-            (code,))
+            "so its permissions are shown as uncategorised.",
+            tuple(sorted(holders[code])),
+            (code,),
+        )
 
 
 def _orphan_spend(result: DiscoveryResult) -> Iterator[Finding]:
     for issue in result.issues:
         if issue.kind == IssueKind.ORPHAN_SPEND_RECORD:
             yield Finding(
-                f"ORPHAN_SPEND:{issue.subject}", "ORPHAN_SPEND", "medium",
+                f"ORPHAN_SPEND:{issue.subject}",
+                "ORPHAN_SPEND",
+                "medium",
                 "Spend record with no identity",
                 f"Concur Spend has a record for {issue.subject} but Identity has no such user, "
-                "so its roles are not published.", (issue.subject,))
+                "so its roles are not published.",
+                (issue.subject,),
+            )
 
 
 def _exempt(finding: Finding, exemptions: Iterable[Exemption], ix: _Index) -> Finding:

@@ -31,9 +31,22 @@ from oaa_concur.snapshot import SnapshotInfo
 
 FORMATS = ("html", "csv", "json")
 CSV_COLUMNS = (
-    "user_id", "user_name", "display_name", "email", "status", "cost_center", "manager_id",
-    "manager_name", "role_code", "role_name", "product", "scope", "privileged", "findings",
-    "review_decision", "review_comment",
+    "user_id",
+    "user_name",
+    "display_name",
+    "email",
+    "status",
+    "cost_center",
+    "manager_id",
+    "manager_name",
+    "role_code",
+    "role_name",
+    "product",
+    "scope",
+    "privileged",
+    "findings",
+    "review_decision",
+    "review_comment",
 )
 # Findings about a whole role, not about one user's grant: left out of the per-grant column.
 _NOT_PER_GRANT = {"PRIVILEGED_ROLE", "UNKNOWN_ROLE"}
@@ -58,8 +71,9 @@ def status(user: User, now: datetime) -> str:
     return "active"
 
 
-def grant_rows(result: DiscoveryResult, findings: list[Finding], now: datetime
-               ) -> list[dict[str, Any]]:
+def grant_rows(
+    result: DiscoveryResult, findings: list[Finding], now: datetime
+) -> list[dict[str, Any]]:
     """One row per user-role grant, in user order, with the reviewer columns."""
     users = {u.id: u for u in result.users}
     by_user = _findings_by_user(findings)
@@ -67,24 +81,36 @@ def grant_rows(result: DiscoveryResult, findings: list[Finding], now: datetime
     for user in result.users:
         profile = result.spend.get(user.id)
         grants: list[tuple[RoleInfo, tuple[str, ...]]] = [
-            (entitlement_role(e), ()) for e in user.entitlements]
+            (entitlement_role(e), ()) for e in user.entitlements
+        ]
         if profile:
             grants += [(role_info(g.role_code), g.role_groups) for g in profile.roles]
         manager = users.get(user.manager_id) if user.manager_id else None
         for info, groups in grants:
-            rows.append({
-                "user_id": user.id, "user_name": user.user_name or "",
-                "display_name": user.name, "email": user.email or "",
-                "status": status(user, now), "cost_center": user.cost_center or "",
-                "manager_id": user.manager_id or "",
-                "manager_name": manager.name if manager else "",
-                "role_code": info.code, "role_name": info.name, "product": info.product,
-                "scope": "role groups: " + ", ".join(groups) if groups else "company-wide",
-                "privileged": "yes" if info.privileged else "no",
-                "findings": " ".join(f.id for f in by_user.get(user.id, ())
-                                     if not f.role_codes or info.code in f.role_codes),
-                "review_decision": "", "review_comment": "",
-            })
+            rows.append(
+                {
+                    "user_id": user.id,
+                    "user_name": user.user_name or "",
+                    "display_name": user.name,
+                    "email": user.email or "",
+                    "status": status(user, now),
+                    "cost_center": user.cost_center or "",
+                    "manager_id": user.manager_id or "",
+                    "manager_name": manager.name if manager else "",
+                    "role_code": info.code,
+                    "role_name": info.name,
+                    "product": info.product,
+                    "scope": "role groups: " + ", ".join(groups) if groups else "company-wide",
+                    "privileged": "yes" if info.privileged else "no",
+                    "findings": " ".join(
+                        f.id
+                        for f in by_user.get(user.id, ())
+                        if not f.role_codes or info.code in f.role_codes
+                    ),
+                    "review_decision": "",
+                    "review_comment": "",
+                }
+            )
     return rows
 
 
@@ -97,24 +123,39 @@ def _findings_by_user(findings: Iterable[Finding]) -> dict[str, list[Finding]]:
     return by_user
 
 
-def build(result: DiscoveryResult, findings: list[Finding], *, now: datetime,
-          rules: RuleSet, snapshot: SnapshotInfo | None = None) -> dict[str, Any]:
+def build(
+    result: DiscoveryResult,
+    findings: list[Finding],
+    *,
+    now: datetime,
+    rules: RuleSet,
+    snapshot: SnapshotInfo | None = None,
+) -> dict[str, Any]:
     """The report content shared by the three formats (this is the JSON document)."""
     rows = grant_rows(result, findings, now)
     statuses = Counter(status(u, now) for u in result.users)
     privileged = Counter(r["role_code"] for r in rows if r["privileged"] == "yes")
     return {
-        "report": "oaa-concur access review", "version": 1, "as_of": now.isoformat(),
-        "company": {"id": result.company.id, "name": result.company.display_name,
-                    "geolocation": result.company.geolocation},
+        "report": "oaa-concur access review",
+        "version": 1,
+        "as_of": now.isoformat(),
+        "company": {
+            "id": result.company.id,
+            "name": result.company.display_name,
+            "geolocation": result.company.geolocation,
+        },
         "snapshot": _snapshot_json(snapshot),
         "rules_source": rules.source,
         "summary": {
-            "users": len(result.users), "active": statuses["active"],
-            "inactive": statuses["inactive"], "terminated_active": statuses["terminated-active"],
-            "grants": len(rows), "privileged_grants": sum(privileged.values()),
+            "users": len(result.users),
+            "active": statuses["active"],
+            "inactive": statuses["inactive"],
+            "terminated_active": statuses["terminated-active"],
+            "grants": len(rows),
+            "privileged_grants": sum(privileged.values()),
             "privileged_users": len({r["user_id"] for r in rows if r["privileged"] == "yes"}),
-            "findings": counts(findings), "findings_line": summary_line(findings),
+            "findings": counts(findings),
+            "findings_line": summary_line(findings),
             "exempted": sum(1 for f in findings if f.exemption is not None),
             "data_issues": len(result.issues),
         },
@@ -124,29 +165,48 @@ def build(result: DiscoveryResult, findings: list[Finding], *, now: datetime,
             "privileged_holders": dict(privileged.most_common()),
         },
         "findings": [_finding_json(f) for f in findings],
-        "exemptions": [{"user": e.user, "rule": e.rule, "reason": e.reason,
-                        "expires": e.expires.isoformat(), "active": e.active(now)}
-                       for e in rules.exemptions],
+        "exemptions": [
+            {
+                "user": e.user,
+                "rule": e.rule,
+                "reason": e.reason,
+                "expires": e.expires.isoformat(),
+                "active": e.active(now),
+            }
+            for e in rules.exemptions
+        ],
         "grants": rows,
-        "data_issues": [{"kind": str(i.kind), "subject": i.subject, "detail": i.detail}
-                        for i in result.issues],
+        "data_issues": [
+            {"kind": str(i.kind), "subject": i.subject, "detail": i.detail} for i in result.issues
+        ],
     }
 
 
 def _snapshot_json(info: SnapshotInfo | None) -> dict[str, Any] | None:
     if info is None:
         return None
-    return {"id": info.id, "taken_at": info.taken_at.isoformat(), "users": info.user_count,
-            "duration_s": info.duration_s}
+    return {
+        "id": info.id,
+        "taken_at": info.taken_at.isoformat(),
+        "users": info.user_count,
+        "duration_s": info.duration_s,
+    }
 
 
 def _finding_json(f: Finding) -> dict[str, Any]:
     ex = f.exemption
-    return {"id": f.id, "rule": f.rule, "severity": f.severity, "title": f.title,
-            "explanation": f.explanation, "user_ids": list(f.user_ids),
-            "role_codes": list(f.role_codes),
-            "exemption": {"user": ex.user, "reason": ex.reason,
-                          "expires": ex.expires.isoformat()} if ex else None}
+    return {
+        "id": f.id,
+        "rule": f.rule,
+        "severity": f.severity,
+        "title": f.title,
+        "explanation": f.explanation,
+        "user_ids": list(f.user_ids),
+        "role_codes": list(f.role_codes),
+        "exemption": {"user": ex.user, "reason": ex.reason, "expires": ex.expires.isoformat()}
+        if ex
+        else None,
+    }
 
 
 def render(content: dict[str, Any], fmt: str) -> str:
@@ -173,11 +233,16 @@ def _cell(value: str) -> str:
 
 
 def render_html(content: dict[str, Any]) -> str:
-    env = Environment(loader=PackageLoader("oaa_concur", "templates"),
-                      autoescape=select_autoescape(default=True, default_for_string=True))
+    env = Environment(
+        loader=PackageLoader("oaa_concur", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+    )
     template = env.get_template("report.html.j2")
-    return template.render(c=content, data=_script_json(_table_data(content)),
-                           severities=list(content["summary"]["findings"]))
+    return template.render(
+        c=content,
+        data=_script_json(_table_data(content)),
+        severities=list(content["summary"]["findings"]),
+    )
 
 
 def _table_data(content: dict[str, Any]) -> dict[str, Any]:
@@ -190,15 +255,30 @@ def _table_data(content: dict[str, Any]) -> dict[str, Any]:
     for r in content["grants"]:
         if r["user_id"] not in users:
             users[r["user_id"]] = len(user_rows)
-            user_rows.append([r["display_name"], r["user_id"], r["email"], r["status"],
-                              r["cost_center"], r["manager_name"]])
+            user_rows.append(
+                [
+                    r["display_name"],
+                    r["user_id"],
+                    r["email"],
+                    r["status"],
+                    r["cost_center"],
+                    r["manager_name"],
+                ]
+            )
         if r["role_code"] not in roles:
             roles[r["role_code"]] = len(role_rows)
             role_rows.append([r["role_code"], r["role_name"], r["product"], r["privileged"]])
         grants.append([users[r["user_id"]], roles[r["role_code"]], r["scope"], r["findings"]])
-    findings = [[f["severity"], f["id"], f["title"], f["explanation"],
-                 "exempted: " + f["exemption"]["reason"] if f["exemption"] else ""]
-                for f in content["findings"]]
+    findings = [
+        [
+            f["severity"],
+            f["id"],
+            f["title"],
+            f["explanation"],
+            "exempted: " + f["exemption"]["reason"] if f["exemption"] else "",
+        ]
+        for f in content["findings"]
+    ]
     return {"users": user_rows, "roles": role_rows, "grants": grants, "findings": findings}
 
 
@@ -209,9 +289,15 @@ def _script_json(data: Any) -> Markup:
     return Markup(text)  # noqa: S704 - escaped above; this is data, not markup
 
 
-def write_report(result: DiscoveryResult, path: Path | None, fmt: str = "html", *,
-                 now: datetime, rules: RuleSet | None = None,
-                 snapshot: SnapshotInfo | None = None) -> ReportOutcome:
+def write_report(
+    result: DiscoveryResult,
+    path: Path | None,
+    fmt: str = "html",
+    *,
+    now: datetime,
+    rules: RuleSet | None = None,
+    snapshot: SnapshotInfo | None = None,
+) -> ReportOutcome:
     """Find, build and write the report to ``path`` (None: return findings only)."""
     rules = rules or default_rules()
     findings = find(result, rules, now=now)

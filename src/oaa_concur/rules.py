@@ -71,8 +71,10 @@ def load_rules(path: Path | None) -> RuleSet:
     own = {r.id for r in rules}
     unknown = disabled - {r.id for r in base.rules}
     if unknown:
-        raise ConfigError(f"The rules file {path} disables unknown rules {sorted(unknown)}",
-                          "use the ids listed in docs/review.md")
+        raise ConfigError(
+            f"The rules file {path} disables unknown rules {sorted(unknown)}",
+            "use the ids listed in docs/review.md",
+        )
     kept = tuple(r for r in base.rules if r.id not in own and r.id not in disabled)
     return RuleSet(rules=kept + rules, exemptions=exemptions, source=f"defaults + {path}")
 
@@ -83,14 +85,16 @@ def _read(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise ConfigError(f"The rules file {path} does not exist", "check --rules") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"The rules file {path} is not valid TOML ({exc})",
-                          "fix the syntax and run again") from None
+        raise ConfigError(
+            f"The rules file {path} is not valid TOML ({exc})", "fix the syntax and run again"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"The rules file {path} cannot be read ({exc.strerror})") from None
 
 
-def _parse(data: dict[str, Any], where: str
-           ) -> tuple[tuple[SodRule, ...], set[str], tuple[Exemption, ...]]:
+def _parse(
+    data: dict[str, Any], where: str
+) -> tuple[tuple[SodRule, ...], set[str], tuple[Exemption, ...]]:
     extra = set(data) - {"rules", "exemptions", "disable"}
     if extra:
         _bad(where, f"has unknown top-level keys {sorted(extra)}")
@@ -101,8 +105,9 @@ def _parse(data: dict[str, Any], where: str
     disabled = data.get("disable", [])
     if not isinstance(disabled, list) or not all(isinstance(d, str) for d in disabled):
         _bad(where, "has a `disable` that is not a list of rule ids")
-    exemptions = tuple(_exemption(e, where, i)
-                       for i, e in enumerate(_tables(data, "exemptions", where)))
+    exemptions = tuple(
+        _exemption(e, where, i) for i, e in enumerate(_tables(data, "exemptions", where))
+    )
     return rules, set(disabled), exemptions
 
 
@@ -123,12 +128,22 @@ def _rule(raw: dict[str, Any], where: str, index: int) -> SodRule:
     if severity not in SEVERITIES:
         _bad(where, f"{at}: severity must be one of {', '.join(SEVERITIES)}")
     conflict = raw["conflict"]
-    if (not isinstance(conflict, list) or len(conflict) < 2 or not all(
+    if (
+        not isinstance(conflict, list)
+        or len(conflict) < 2
+        or not all(
             isinstance(side, list) and side and all(isinstance(c, str) and c for c in side)
-            for side in conflict)):
+            for side in conflict
+        )
+    ):
         _bad(where, f"{at}: conflict must be a list of at least two non-empty lists of role codes")
-    return SodRule(rule_id, severity, _text(raw, "title", where, at), _text(raw, "why", where, at),
-                   tuple(tuple(side) for side in conflict))
+    return SodRule(
+        rule_id,
+        severity,
+        _text(raw, "title", where, at),
+        _text(raw, "why", where, at),
+        tuple(tuple(side) for side in conflict),
+    )
 
 
 def _exemption(raw: dict[str, Any], where: str, index: int) -> Exemption:
@@ -144,12 +159,17 @@ def _exemption(raw: dict[str, Any], where: str, index: int) -> Exemption:
         expires = expires.date()
     if not isinstance(expires, date):
         _bad(where, f"{at}: expires must be a date like 2026-12-31")
-    return Exemption(_text(raw, "user", where, at), _text(raw, "rule", where, at),
-                     _text(raw, "reason", where, at), expires)
+    return Exemption(
+        _text(raw, "user", where, at),
+        _text(raw, "rule", where, at),
+        _text(raw, "reason", where, at),
+        expires,
+    )
 
 
-def _check_keys(raw: dict[str, Any], allowed: set[str], required: set[str], where: str,
-                at: str) -> None:
+def _check_keys(
+    raw: dict[str, Any], allowed: set[str], required: set[str], where: str, at: str
+) -> None:
     unknown, missing = set(raw) - allowed, required - set(raw)
     if unknown:
         _bad(where, f"{at}: unknown keys {sorted(unknown)}")

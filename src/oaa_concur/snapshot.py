@@ -82,9 +82,16 @@ CHILD_TABLES = ("users", "profiles", "grants", "approvers", "delegates", "issues
 
 def _info(r: tuple[Any, ...]) -> SnapshotInfo:
     return SnapshotInfo(
-        id=r[0], taken_at=datetime.fromisoformat(r[1]), company_id=r[2], company_name=r[3],
-        user_count=r[4], grant_count=r[5], issue_count=r[6], duration_s=r[7],
-        pushed_at=datetime.fromisoformat(r[8]) if r[8] else None)
+        id=r[0],
+        taken_at=datetime.fromisoformat(r[1]),
+        company_id=r[2],
+        company_name=r[3],
+        user_count=r[4],
+        grant_count=r[5],
+        issue_count=r[6],
+        duration_s=r[7],
+        pushed_at=datetime.fromisoformat(r[8]) if r[8] else None,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,11 +156,17 @@ class SnapshotStore:
         if not self.path.exists():
             return 0
         with self._connect() as db, transaction(db):
-            old = [r[0] for r in db.execute(
-                "SELECT id FROM snapshots ORDER BY id DESC LIMIT -1 OFFSET ?", (keep,))]
+            old = [
+                r[0]
+                for r in db.execute(
+                    "SELECT id FROM snapshots ORDER BY id DESC LIMIT -1 OFFSET ?", (keep,)
+                )
+            ]
             for table in CHILD_TABLES:
-                db.executemany(f"DELETE FROM {table} WHERE snapshot_id = ?",  # noqa: S608
-                               [(i,) for i in old])
+                db.executemany(
+                    f"DELETE FROM {table} WHERE snapshot_id = ?",  # noqa: S608
+                    [(i,) for i in old],
+                )
             db.executemany("DELETE FROM snapshots WHERE id = ?", [(i,) for i in old])
         return len(old)
 
@@ -166,7 +179,8 @@ class SnapshotStore:
         with self._connect() as db:
             rows = db.execute(
                 "SELECT id, taken_at, company_id, company_name, user_count, grant_count,"
-                " issue_count, duration_s, pushed_at FROM snapshots ORDER BY id").fetchall()
+                " issue_count, duration_s, pushed_at FROM snapshots ORDER BY id"
+            ).fetchall()
         return [_info(r) for r in rows]
 
     def latest_id(self) -> int | None:
@@ -190,8 +204,11 @@ class SnapshotStore:
         Per company: a state directory reused for another Concur company must not compare
         the new company's user count with the old one's.
         """
-        return self._scalar("SELECT user_count FROM snapshots WHERE pushed_at IS NOT NULL"
-                            " AND company_id = ? ORDER BY id DESC LIMIT 1", (company_id,))
+        return self._scalar(
+            "SELECT user_count FROM snapshots WHERE pushed_at IS NOT NULL"
+            " AND company_id = ? ORDER BY id DESC LIMIT 1",
+            (company_id,),
+        )
 
     def load(self, snap_id: int) -> DiscoveryResult:
         """The ``DiscoveryResult`` recorded as ``snap_id``, equal to the one recorded."""
@@ -200,12 +217,17 @@ class SnapshotStore:
         with self._connect() as db:
             head = db.execute(
                 "SELECT company_id, geolocation, company_name, stats FROM snapshots WHERE id = ?",
-                (snap_id,)).fetchone()
+                (snap_id,),
+            ).fetchone()
             if head is None:
                 raise self._missing(snap_id)
-            tables = {t: db.execute(
-                f"SELECT * FROM {t} WHERE snapshot_id = ? ORDER BY rowid",  # noqa: S608
-                (snap_id,)).fetchall() for t in CHILD_TABLES}
+            tables = {
+                t: db.execute(
+                    f"SELECT * FROM {t} WHERE snapshot_id = ? ORDER BY rowid",  # noqa: S608
+                    (snap_id,),
+                ).fetchall()
+                for t in CHILD_TABLES
+            }
         return rows_to_result(head, tables)
 
     # -- plumbing ------------------------------------------------------------------------
@@ -218,8 +240,10 @@ class SnapshotStore:
         return None if row is None or row[0] is None else int(row[0])
 
     def _missing(self, snap_id: int) -> ConfigError:
-        return ConfigError(f"There is no snapshot {snap_id} in {self.path}",
-                           "list them with `oaa-concur snapshots`")
+        return ConfigError(
+            f"There is no snapshot {snap_id} in {self.path}",
+            "list them with `oaa-concur snapshots`",
+        )
 
     @contextmanager
     def _connect(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
@@ -241,7 +265,8 @@ class SnapshotStore:
     def _unreadable(self, exc: Exception) -> ConfigError:
         return ConfigError(
             f"The snapshot store {self.path} cannot be read ({exc})",
-            "restore it from a backup or move it aside; the next discovery starts a new one")
+            "restore it from a backup or move it aside; the next discovery starts a new one",
+        )
 
 
 def _create_private(state_dir: Path, path: Path) -> None:
@@ -274,7 +299,9 @@ def _migrate(db: sqlite3.Connection, path: Path, target: int = SCHEMA_VERSION) -
         if version > SCHEMA_VERSION:
             raise ConfigError(
                 f"The snapshot store {path} has schema version {version}, newer than this "
-                f"oaa-concur understands ({SCHEMA_VERSION})", "upgrade oaa-concur")
+                f"oaa-concur understands ({SCHEMA_VERSION})",
+                "upgrade oaa-concur",
+            )
         for step in range(version + 1, target + 1):
             for statement in MIGRATIONS[step - 1].split(";"):
                 if statement.strip():
@@ -301,25 +328,40 @@ def _insert(db: sqlite3.Connection, table: str, snap_id: int, rows: list[tuple[A
     if not rows:
         return
     marks = ", ".join("?" * (len(rows[0]) + 1))
-    db.executemany(f"INSERT INTO {table} VALUES ({marks})",  # noqa: S608 - fixed table names
-                   ((snap_id, *row) for row in rows))
+    db.executemany(
+        f"INSERT INTO {table} VALUES ({marks})",  # noqa: S608 - fixed table names
+        ((snap_id, *row) for row in rows),
+    )
 
 
 def _snapshot_row(result: DiscoveryResult, grant_count: int) -> tuple[Any, ...]:
     stats = result.stats
     taken = stats.started_at if stats else datetime.now(UTC)
-    return (taken.isoformat(), result.company.id, result.company.name,
-            result.company.geolocation, len(result.users),
-            stats.duration_s if stats else None, _stats_json(stats), grant_count,
-            len(result.issues))
+    return (
+        taken.isoformat(),
+        result.company.id,
+        result.company.name,
+        result.company.geolocation,
+        len(result.users),
+        stats.duration_s if stats else None,
+        _stats_json(stats),
+        grant_count,
+        len(result.issues),
+    )
 
 
 def _stats_json(stats: RunStats | None) -> str | None:
     if stats is None:
         return None
-    return json.dumps({
-        "started_at": stats.started_at.isoformat(), "duration_s": stats.duration_s,
-        "requests": stats.requests, "token_requests": stats.token_requests,
-        "identity_pages": stats.identity_pages, "spend_pages": stats.spend_pages,
-        "retries": stats.retries, "granted_scopes": list(stats.granted_scopes),
-    })
+    return json.dumps(
+        {
+            "started_at": stats.started_at.isoformat(),
+            "duration_s": stats.duration_s,
+            "requests": stats.requests,
+            "token_requests": stats.token_requests,
+            "identity_pages": stats.identity_pages,
+            "spend_pages": stats.spend_pages,
+            "retries": stats.retries,
+            "granted_scopes": list(stats.granted_scopes),
+        }
+    )

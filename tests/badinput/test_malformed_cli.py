@@ -59,8 +59,9 @@ CONFIGS = {
 def test_malformed_config_file(name: str, sim: RunningSimulator, tmp_path: Path) -> None:
     config = tmp_path / "oaa-concur.toml"
     config.write_bytes(CONFIGS[name])
-    result = run_cli(["discover", "--no-push", "--config", str(config)],
-                     env_for(sim, tmp_path / "state"))
+    result = run_cli(
+        ["discover", "--no-push", "--config", str(config)], env_for(sim, tmp_path / "state")
+    )
     line = one_sentence(result, (2,))
     assert "hunter2" not in result.output
     assert not (tmp_path / "state" / "snapshots.sqlite").exists()
@@ -99,9 +100,17 @@ def test_state_dir_is_a_file(sim: RunningSimulator, tmp_path: Path) -> None:
         assert str(target) in line, (args, line)
 
 
-@pytest.mark.parametrize("args", [["--concurrency", "0"], ["--concurrency", "-3"],
-                                  ["--concurrency", "abc"], ["--log-format", "xml"],
-                                  ["--max-shrink", "lots"], ["--max-shrink", "2"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--concurrency", "0"],
+        ["--concurrency", "-3"],
+        ["--concurrency", "abc"],
+        ["--log-format", "xml"],
+        ["--max-shrink", "lots"],
+        ["--max-shrink", "2"],
+    ],
+)
 def test_bad_option_values(args: list[str], sim: RunningSimulator, tmp_path: Path) -> None:
     line = one_sentence(run_cli(["discover", "--no-push", *args], env_for(sim, tmp_path)), (2,))
     assert args[0].removeprefix("--").replace("-", "_") in line.replace("-", "_")
@@ -141,7 +150,8 @@ def _good_runs(sim: RunningSimulator, state: Path) -> tuple[dict[str, str], str]
 
 @pytest.mark.parametrize("name", sorted(BAD_CREDENTIALS))
 def test_corrupted_credentials_keep_the_last_good_token_in_the_backup(
-        name: str, sim: RunningSimulator, tmp_path: Path) -> None:
+    name: str, sim: RunningSimulator, tmp_path: Path
+) -> None:
     state = tmp_path / "state"
     env, last_good = _good_runs(sim, state)
     creds = state / "credentials.json"
@@ -159,8 +169,9 @@ def test_corrupted_credentials_keep_the_last_good_token_in_the_backup(
     assert run_cli(["auth", "check"], {**env, "CONCUR_REFRESH_TOKEN": ""}).exit_code == 0
 
 
-def test_backup_holds_exactly_the_previously_stored_token(sim: RunningSimulator,
-                                                          tmp_path: Path) -> None:
+def test_backup_holds_exactly_the_previously_stored_token(
+    sim: RunningSimulator, tmp_path: Path
+) -> None:
     """Three rotations, then the file is cut short: the backup has the token stored last."""
     state = tmp_path / "state"
     env, _ = _good_runs(sim, state)
@@ -174,7 +185,8 @@ def test_backup_holds_exactly_the_previously_stored_token(sim: RunningSimulator,
 
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o666])
 def test_credentials_readable_by_others_refused_with_the_chmod(
-        mode: int, sim: RunningSimulator, tmp_path: Path) -> None:
+    mode: int, sim: RunningSimulator, tmp_path: Path
+) -> None:
     state = tmp_path / "state"
     env, _ = _good_runs(sim, state)
     creds = state / "credentials.json"
@@ -204,8 +216,12 @@ def test_corrupted_snapshot_store(name: str, sim: RunningSimulator, tmp_path: Pa
     (state / "snapshots.sqlite").write_bytes(SQLITE[name])
     (state / "snapshots.sqlite").chmod(0o600)
     env = env_for(sim, state)
-    for args in (["snapshots"], ["report", "--format", "json"], ["diff"],
-                 ["discover", "--no-push"]):
+    for args in (
+        ["snapshots"],
+        ["report", "--format", "json"],
+        ["diff"],
+        ["discover", "--no-push"],
+    ):
         line = one_sentence(run_cli(args, env))
         assert "snapshots.sqlite" in line, (args, line)
 

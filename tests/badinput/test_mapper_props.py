@@ -34,12 +34,18 @@ _RULES = default_rules()
 
 # Records that share ids on purpose: exact duplicates and case variants ("u1" / "U1").
 _SHARED = st.sampled_from(["u1", "U1", "u2", "\u202eu3", "u\x004"])
-USERS = st.lists(st.one_of(USER_RECORD.map(lambda r: r), ANY_USER,
-                           st.tuples(_SHARED, USER_RECORD).map(lambda t: {**t[1], "id": t[0]})),
-                 max_size=6)
-SPENDS = st.lists(st.one_of(ANY_SPEND,
-                            st.tuples(_SHARED, SPEND_RECORD).map(lambda t: {**t[1], "id": t[0]})),
-                  max_size=6)
+USERS = st.lists(
+    st.one_of(
+        USER_RECORD.map(lambda r: r),
+        ANY_USER,
+        st.tuples(_SHARED, USER_RECORD).map(lambda t: {**t[1], "id": t[0]}),
+    ),
+    max_size=6,
+)
+SPENDS = st.lists(
+    st.one_of(ANY_SPEND, st.tuples(_SHARED, SPEND_RECORD).map(lambda t: {**t[1], "id": t[0]})),
+    max_size=6,
+)
 
 
 def discovery(users_raw: list[Any], spend_raw: list[Any]) -> DiscoveryResult:
@@ -55,8 +61,12 @@ def discovery(users_raw: list[Any], spend_raw: list[Any]) -> DiscoveryResult:
         profile = parse_spend(raw, f"spend#{i}", sink)
         if profile is not None and profile.user_id in users:
             spend.setdefault(profile.user_id, profile)
-    return DiscoveryResult(Company("c-1", "https://us.api.concursolutions.com", None),
-                           list(users.values()), spend, sink.issues())
+    return DiscoveryResult(
+        Company("c-1", "https://us.api.concursolutions.com", None),
+        list(users.values()),
+        spend,
+        sink.issues(),
+    )
 
 
 def _walk_strings(value: Any) -> list[str]:
@@ -96,24 +106,30 @@ def check_payload(payload: dict[str, Any]) -> None:
 
 @SLOW_PROPS
 @given(users_raw=USERS, spend_raw=SPENDS)
-def test_any_pages_give_a_valid_payload_and_counted_issues(users_raw: list[Any],
-                                                          spend_raw: list[Any]) -> None:
+def test_any_pages_give_a_valid_payload_and_counted_issues(
+    users_raw: list[Any], spend_raw: list[Any]
+) -> None:
     result = discovery(users_raw, spend_raw)
     payload = oaa.payload(oaa.build_application(result))
     check_payload(payload)
     lowered = [u.id.lower() for u in result.users]
     if len(lowered) != len(set(lowered)):
         assert any(i.kind is IssueKind.DUPLICATE_ID for i in result.issues)
-    too_long = any(len(s) > MAX_STRING for u in result.users for s in
-                   (u.user_name, u.cost_center, u.department, u.external_id) if s)
+    too_long = any(
+        len(s) > MAX_STRING
+        for u in result.users
+        for s in (u.user_name, u.cost_center, u.department, u.external_id)
+        if s
+    )
     if too_long:
         assert any(i.kind is IssueKind.TRUNCATED_STRING for i in result.issues)
 
 
 @SLOW_PROPS
 @given(users_raw=USERS, spend_raw=SPENDS)
-def test_snapshot_round_trip_findings_and_reports_never_crash(users_raw: list[Any],
-                                                              spend_raw: list[Any]) -> None:
+def test_snapshot_round_trip_findings_and_reports_never_crash(
+    users_raw: list[Any], spend_raw: list[Any]
+) -> None:
     result = discovery(users_raw, spend_raw)
     with tempfile.TemporaryDirectory() as tmp:
         store = SnapshotStore(Path(tmp))

@@ -35,8 +35,17 @@ def _aware_utc(value: datetime | None) -> bool:
 
 def _check_user(user: User) -> None:
     assert isinstance(user.id, str) and user.id
-    for name in ("user_name", "display_name", "external_id", "employee_number", "cost_center",
-                 "department", "division", "company_id", "manager_id"):
+    for name in (
+        "user_name",
+        "display_name",
+        "external_id",
+        "employee_number",
+        "cost_center",
+        "department",
+        "division",
+        "company_id",
+        "manager_id",
+    ):
         value = getattr(user, name)
         assert value is None or (isinstance(value, str) and value), name
     for name in ("start_date", "termination_date", "created_at", "last_modified_at"):
@@ -105,20 +114,30 @@ def test_every_sample_date_format_is_parsed_or_refused_in_one_way(text: str) -> 
     assert parsed is None or parsed.tzinfo is UTC
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("2021-11-17T00:00:00.000", datetime(2021, 11, 17, tzinfo=UTC)),
-    ("2012-08-01", datetime(2012, 8, 1, tzinfo=UTC)),
-    ("2021-11-17T22:44:09+05:30", datetime(2021, 11, 17, 17, 14, 9, tzinfo=UTC)),
-    ("2021-11-17T22:44:09.000164Z", datetime(2021, 11, 17, 22, 44, 9, 164, tzinfo=UTC)),
-    ("/Date(1637189049000)/", datetime(2021, 11, 17, 22, 44, 9, tzinfo=UTC)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2021-11-17T00:00:00.000", datetime(2021, 11, 17, tzinfo=UTC)),
+        ("2012-08-01", datetime(2012, 8, 1, tzinfo=UTC)),
+        ("2021-11-17T22:44:09+05:30", datetime(2021, 11, 17, 17, 14, 9, tzinfo=UTC)),
+        ("2021-11-17T22:44:09.000164Z", datetime(2021, 11, 17, 22, 44, 9, 164, tzinfo=UTC)),
+        ("/Date(1637189049000)/", datetime(2021, 11, 17, 22, 44, 9, tzinfo=UTC)),
+    ],
+)
 def test_documented_formats_mean_the_same_instant(text: str, expected: datetime) -> None:
     assert parse_datetime(text) == expected
 
 
-_PAGE = st.one_of(st.dictionaries(st.sampled_from(
-    ["Resources", "nextCursor", "startIndex", "totalResults", "itemsPerPage", "schemas"]),
-    JSON, max_size=5), st.dictionaries(TEXT, JSON, max_size=3))
+_PAGE = st.one_of(
+    st.dictionaries(
+        st.sampled_from(
+            ["Resources", "nextCursor", "startIndex", "totalResults", "itemsPerPage", "schemas"]
+        ),
+        JSON,
+        max_size=5,
+    ),
+    st.dictionaries(TEXT, JSON, max_size=3),
+)
 
 
 @PROPS
@@ -126,9 +145,11 @@ _PAGE = st.one_of(st.dictionaries(st.sampled_from(
 @example({"startIndex": "\u00b2", "totalResults": "\u0663"})  # unicode digits: isdigit() is True
 def test_any_page_is_read_or_refused_with_one_sentence(page: dict[str, Any]) -> None:
     """A page of the wrong shape is an error of that request (an OaaConcurError), not a crash."""
-    for step in (lambda: resources(page, "Identity"),
-                 lambda: CursorPaginator("Identity").next(page),
-                 lambda: IndexPaginator("Spend").next(page)):
+    for step in (
+        lambda: resources(page, "Identity"),
+        lambda: CursorPaginator("Identity").next(page),
+        lambda: IndexPaginator("Spend").next(page),
+    ):
         try:
             step()
         except OaaConcurError as error:

@@ -23,8 +23,9 @@ class NoWait:
         self.now += seconds
 
 
-def client_for(sim: RunningSimulator, state_dir: Path, **env: str | None
-               ) -> tuple[Settings, Secrets]:
+def client_for(
+    sim: RunningSimulator, state_dir: Path, **env: str | None
+) -> tuple[Settings, Secrets]:
     values: dict[str, str] = {**sim.env()}
     for key, value in env.items():
         if value is None:

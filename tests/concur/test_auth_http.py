@@ -28,10 +28,15 @@ def _jwt(claims: dict[str, object]) -> str:
 
 
 # concur-api.md §2.4: strings for both lifetimes, refresh_expires_in an absolute epoch.
-DOC_2_4 = {"expires_in": "3600", "scope": "openid spend.user.general.read",
-           "token_type": "Bearer", "access_token": _jwt({"sub": "company-uuid"}),
-           "refresh_token": "r-123456", "refresh_expires_in": "1735689600",
-           "geolocation": "https://us.api.concursolutions.com/oauth2/v0/token"}
+DOC_2_4 = {
+    "expires_in": "3600",
+    "scope": "openid spend.user.general.read",
+    "token_type": "Bearer",
+    "access_token": _jwt({"sub": "company-uuid"}),
+    "refresh_token": "r-123456",
+    "refresh_expires_in": "1735689600",
+    "geolocation": "https://us.api.concursolutions.com/oauth2/v0/token",
+}
 
 
 def test_parse_doc_token_response() -> None:
@@ -43,8 +48,11 @@ def test_parse_doc_token_response() -> None:
 
 
 def test_scopes_from_jwt_when_scope_absent_and_duration_tolerated() -> None:
-    body = {**DOC_2_4, "access_token": _jwt({"sub": "c", "concur.scopes": ["a", "b"]}),
-            "refresh_expires_in": "15552000"}
+    body = {
+        **DOC_2_4,
+        "access_token": _jwt({"sub": "c", "concur.scopes": ["a", "b"]}),
+        "refresh_expires_in": "15552000",
+    }
     del body["scope"]
     grant = parse_token_response(body, now=1_700_000_000)
     assert grant.scopes == ("a", "b") and grant.refresh_expires_at == 1_715_552_000
@@ -55,14 +63,20 @@ def test_jwt_payload_never_raises() -> None:
     assert jwt_payload(_jwt({"sub": "x"})) == {"sub": "x"}
 
 
-@pytest.mark.parametrize(("url", "base"), [
-    ("https://us.api.concursolutions.com/oauth2/v0/token", "https://us.api.concursolutions.com"),
-    ("us2.api.concursolutions.com", "https://us2.api.concursolutions.com"),
-    ("HTTPS://EU2.api.concursolutions.com/", "https://eu2.api.concursolutions.com"),
-    ("http://127.0.0.1:8080/x", "http://127.0.0.1:8080"),
-    ("http://localhost:9", "http://localhost:9"),
-    ("http://[::1]:9", "http://[::1]:9"),
-])
+@pytest.mark.parametrize(
+    ("url", "base"),
+    [
+        (
+            "https://us.api.concursolutions.com/oauth2/v0/token",
+            "https://us.api.concursolutions.com",
+        ),
+        ("us2.api.concursolutions.com", "https://us2.api.concursolutions.com"),
+        ("HTTPS://EU2.api.concursolutions.com/", "https://eu2.api.concursolutions.com"),
+        ("http://127.0.0.1:8080/x", "http://127.0.0.1:8080"),
+        ("http://localhost:9", "http://localhost:9"),
+        ("http://[::1]:9", "http://[::1]:9"),
+    ],
+)
 def test_check_base(url: str, base: str) -> None:
     assert check_base(url) == base
 
@@ -76,18 +90,25 @@ def _client_error(status: int, body: dict[str, object]) -> ClientError:
     return ClientError("x", status=status, correlation_id="cid-1", body=body)
 
 
-@pytest.mark.parametrize(("grant", "body", "expected"), [
-    ("exchange", {"code": 5, "error": "invalid_grant"},
-     "The Company Request Token was refused: it has expired (valid 24 h) or is wrong: generate "
-     "a new one on Administration > Company > Authentication Admin > Company Request Token"),
-    ("refresh", {"code": 108, "error": "invalid_grant"}, "has expired or was revoked"),
-    ("refresh", {"code": "64", "error": "invalid_client"}, "check CONCUR_CLIENT_ID"),
-    ("refresh", {"error": "invalid_client"}, "client id or secret"),
-    ("refresh", {"code": 16, "error": "invalid_request"}, "set CONCUR_URL"),
-    ("refresh", {"code": 54, "error": "invalid_scope"}, "exceeds what the app was granted"),
-    ("refresh", {"code": 999, "error": "weird"}, "Concur refused the token refresh (code 999"),
-    ("exchange", {}, "Concur refused the token exchange (HTTP 400"),
-])
+@pytest.mark.parametrize(
+    ("grant", "body", "expected"),
+    [
+        (
+            "exchange",
+            {"code": 5, "error": "invalid_grant"},
+            "The Company Request Token was refused: it has expired (valid 24 h) or is wrong: "
+            "generate a new one on Administration > Company > Authentication Admin > "
+            "Company Request Token",
+        ),
+        ("refresh", {"code": 108, "error": "invalid_grant"}, "has expired or was revoked"),
+        ("refresh", {"code": "64", "error": "invalid_client"}, "check CONCUR_CLIENT_ID"),
+        ("refresh", {"error": "invalid_client"}, "client id or secret"),
+        ("refresh", {"code": 16, "error": "invalid_request"}, "set CONCUR_URL"),
+        ("refresh", {"code": 54, "error": "invalid_scope"}, "exceeds what the app was granted"),
+        ("refresh", {"code": 999, "error": "weird"}, "Concur refused the token refresh (code 999"),
+        ("exchange", {}, "Concur refused the token exchange (HTTP 400"),
+    ],
+)
 def test_oauth_error_sentences(grant: str, body: dict[str, object], expected: str) -> None:
     error = oauth_error(_client_error(400, body), grant)
     assert expected in str(error)
@@ -96,8 +117,9 @@ def test_oauth_error_sentences(grant: str, body: dict[str, object], expected: st
 
 
 def _response(status: int, content: bytes, **headers: str) -> httpx.Response:
-    return httpx.Response(status, content=content, headers=headers,
-                          request=httpx.Request("GET", "http://127.0.0.1/x"))
+    return httpx.Response(
+        status, content=content, headers=headers, request=httpx.Request("GET", "http://127.0.0.1/x")
+    )
 
 
 def test_classify() -> None:
@@ -112,8 +134,10 @@ def test_classify() -> None:
     with pytest.raises(RetriableError):
         classify(_response(503, b"down"), "GET /x")
     with pytest.raises(ClientError) as client:
-        classify(_response(403, b'{"detail": "no scope"}', **{"concur-correlationid": "c9"}),
-                 "GET /profile/spend/v4.1/Users")
+        classify(
+            _response(403, b'{"detail": "no scope"}', **{"concur-correlationid": "c9"}),
+            "GET /profile/spend/v4.1/Users",
+        )
     text = str(client.value)
     assert "403" in text and "no scope" in text and "concur-correlationid c9" in text
 

@@ -18,8 +18,14 @@ from oaa_concur.simulator import (
     running_simulator,
 )
 
-ENV_KEYS = ("CONCUR_URL", "CONCUR_CLIENT_ID", "CONCUR_CLIENT_SECRET", "CONCUR_REFRESH_TOKEN",
-            "CONCUR_REQUEST_TOKEN", "OAA_CONCUR_STATE_DIR")
+ENV_KEYS = (
+    "CONCUR_URL",
+    "CONCUR_CLIENT_ID",
+    "CONCUR_CLIENT_SECRET",
+    "CONCUR_REFRESH_TOKEN",
+    "CONCUR_REQUEST_TOKEN",
+    "OAA_CONCUR_STATE_DIR",
+)
 
 
 def run(sim: RunningSimulator, state: Path, *args: str, **env: str | None) -> Result:
@@ -37,8 +43,15 @@ def sim() -> RunningSimulator:
 
 
 def test_exchange_stores_0600_and_prints_no_token(sim: RunningSimulator, tmp_path: Path) -> None:
-    result = run(sim, tmp_path, "exchange", "--company-uuid", sim.company_uuid,
-                 CONCUR_REQUEST_TOKEN=sim.request_token, CONCUR_REFRESH_TOKEN=None)
+    result = run(
+        sim,
+        tmp_path,
+        "exchange",
+        "--company-uuid",
+        sim.company_uuid,
+        CONCUR_REQUEST_TOKEN=sim.request_token,
+        CONCUR_REFRESH_TOKEN=None,
+    )
     assert result.exit_code == 0, result.output
     creds = tmp_path / "credentials.json"
     assert stat.S_IMODE(creds.stat().st_mode) == 0o600
@@ -55,8 +68,15 @@ def test_exchange_stores_0600_and_prints_no_token(sim: RunningSimulator, tmp_pat
 
 
 def test_exchange_print_refresh_token(sim: RunningSimulator, tmp_path: Path) -> None:
-    result = run(sim, tmp_path, "exchange", "--company-uuid", sim.company_uuid,
-                 "--print-refresh-token", CONCUR_REQUEST_TOKEN=sim.request_token)
+    result = run(
+        sim,
+        tmp_path,
+        "exchange",
+        "--company-uuid",
+        sim.company_uuid,
+        "--print-refresh-token",
+        CONCUR_REQUEST_TOKEN=sim.request_token,
+    )
     assert result.exit_code == 0, result.output
     token = __import__("json").loads((tmp_path / "credentials.json").read_text())["refresh_token"]
     assert f"refresh token:        {token}" in result.output
@@ -65,15 +85,25 @@ def test_exchange_print_refresh_token(sim: RunningSimulator, tmp_path: Path) -> 
 def test_exchange_prompts_when_no_env_token(sim: RunningSimulator, tmp_path: Path) -> None:
     values: dict[str, str | None] = dict.fromkeys(ENV_KEYS)
     values.update(sim.env(), OAA_CONCUR_STATE_DIR=str(tmp_path))
-    result = CliRunner().invoke(main, ["auth", "exchange", "--company-uuid", sim.company_uuid],
-                                env=values, input=sim.request_token + "\n")
+    result = CliRunner().invoke(
+        main,
+        ["auth", "exchange", "--company-uuid", sim.company_uuid],
+        env=values,
+        input=sim.request_token + "\n",
+    )
     assert result.exit_code == 0, result.output
     assert sim.request_token not in result.output
 
 
 def test_exchange_bad_request_token(sim: RunningSimulator, tmp_path: Path) -> None:
-    result = run(sim, tmp_path, "exchange", "--company-uuid", sim.company_uuid,
-                 CONCUR_REQUEST_TOKEN="at-not-a-real-token")
+    result = run(
+        sim,
+        tmp_path,
+        "exchange",
+        "--company-uuid",
+        sim.company_uuid,
+        CONCUR_REQUEST_TOKEN="at-not-a-real-token",
+    )
     assert result.exit_code == 1
     assert "Company Request Token was refused" in result.output
     assert "at-not-a-real-token" not in result.output
@@ -81,8 +111,9 @@ def test_exchange_bad_request_token(sim: RunningSimulator, tmp_path: Path) -> No
 
 
 def test_check_twice_with_rotation_and_original_env_token(tmp_path: Path) -> None:
-    config = SimulatorConfig(users=1, rotate_refresh_tokens=True, split_geolocation=True,
-                             access_token_ttl=2)
+    config = SimulatorConfig(
+        users=1, rotate_refresh_tokens=True, split_geolocation=True, access_token_ttl=2
+    )
     with running_simulator(config) as rotating:
         first = run(rotating, tmp_path, "check")
         second = run(rotating, tmp_path, "check")
@@ -152,8 +183,7 @@ def test_world_readable_credentials_refused(sim: RunningSimulator, tmp_path: Pat
     assert result.output.strip().endswith(f"chmod 600 {creds}")
 
 
-def test_corrupted_credentials_reported_backup_kept(sim: RunningSimulator,
-                                                    tmp_path: Path) -> None:
+def test_corrupted_credentials_reported_backup_kept(sim: RunningSimulator, tmp_path: Path) -> None:
     assert run(sim, tmp_path, "check").exit_code == 0
     assert run(sim, tmp_path, "check").exit_code == 0  # second save keeps a backup
     creds = tmp_path / "credentials.json"

@@ -19,10 +19,15 @@ from oaa_concur.errors import ConfigError, LockedError
 
 
 def _creds(token: str, seed: str | None = None) -> StoredCredentials:
-    return StoredCredentials(refresh_token=token, refresh_expires_at=1_900_000_000,
-                             geolocation="https://eu2.api.concursolutions.com", client_id="c",
-                             company_uuid="co", scopes=("openid",),
-                             seed_fingerprint=fingerprint(seed or token))
+    return StoredCredentials(
+        refresh_token=token,
+        refresh_expires_at=1_900_000_000,
+        geolocation="https://eu2.api.concursolutions.com",
+        client_id="c",
+        company_uuid="co",
+        scopes=("openid",),
+        seed_fingerprint=fingerprint(seed or token),
+    )
 
 
 def test_save_load_roundtrip_mode_0600_dir_0700(tmp_path: Path) -> None:
@@ -96,8 +101,10 @@ def test_lock_refuses_second_holder(tmp_path: Path) -> None:
     fd = os.open(tmp_path / "oaa-concur.lock", os.O_RDWR)
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     try:
-        with pytest.raises(LockedError, match="another oaa-concur run holds the lock"), \
-                state_lock(tmp_path):
+        with (
+            pytest.raises(LockedError, match="another oaa-concur run holds the lock"),
+            state_lock(tmp_path),
+        ):
             pass
     finally:
         os.close(fd)

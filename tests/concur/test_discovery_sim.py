@@ -44,8 +44,9 @@ def test_discovery_reads_every_user_with_minimal_requests(tmp_path: Path) -> Non
 
 
 def test_split_geo_rotation_short_ttl_twice_with_original_token(tmp_path: Path) -> None:
-    config = SimulatorConfig(users=450, split_geolocation=True, rotate_refresh_tokens=True,
-                             access_token_ttl=5)
+    config = SimulatorConfig(
+        users=450, split_geolocation=True, rotate_refresh_tokens=True, access_token_ttl=5
+    )
     with running_simulator(config) as sim:
         original = sim.refresh_token
         settings, secrets = client_for(sim, tmp_path)
@@ -65,8 +66,9 @@ def test_split_geo_rotation_short_ttl_twice_with_original_token(tmp_path: Path) 
 
 def test_expired_access_token_mid_run_refreshes_once(tmp_path: Path) -> None:
     sim_now = [1_800_000_000.0]
-    config = SimulatorConfig(users=1500, rotate_refresh_tokens=True, access_token_ttl=600,
-                             clock=lambda: sim_now[0])
+    config = SimulatorConfig(
+        users=1500, rotate_refresh_tokens=True, access_token_ttl=600, clock=lambda: sim_now[0]
+    )
     with running_simulator(config) as sim:
         settings, secrets = client_for(sim, tmp_path)
         fake = NoWait(start=sim_now[0])
@@ -75,8 +77,9 @@ def test_expired_access_token_mid_run_refreshes_once(tmp_path: Path) -> None:
             if phase == "identity" and done == 1000:
                 sim_now[0] += 3600  # every access token in flight is now expired
 
-        result = run_discovery(settings, secrets, progress=progress, clock=fake.clock,
-                               sleep=fake.sleep)
+        result = run_discovery(
+            settings, secrets, progress=progress, clock=fake.clock, sleep=fake.sleep
+        )
         tokens = sim.state.requests["token"]
     assert len(result.users) == 1500
     assert tokens == 2  # the initial refresh plus exactly one after the 401s
@@ -109,8 +112,9 @@ def test_persistent_page_failure_is_incomplete(tmp_path: Path, page: tuple[str, 
 
 
 @pytest.mark.parametrize("page", [("identity", 1), ("spend", 2)])
-def test_malformed_page_retried_a_little_then_incomplete(tmp_path: Path,
-                                                         page: tuple[str, int]) -> None:
+def test_malformed_page_retried_a_little_then_incomplete(
+    tmp_path: Path, page: tuple[str, int]
+) -> None:
     with running_simulator(SimulatorConfig(users=1100, malformed_page=page)) as sim:
         settings, secrets = client_for(sim, tmp_path)
         fake = NoWait()
@@ -164,8 +168,9 @@ def test_plain_http_to_a_remote_host_refused(tmp_path: Path) -> None:
 
 def test_no_secret_in_any_log_record(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    config = SimulatorConfig(users=150, split_geolocation=True, rotate_refresh_tokens=True,
-                             rate_5xx=0.2)
+    config = SimulatorConfig(
+        users=150, split_geolocation=True, rotate_refresh_tokens=True, rate_5xx=0.2
+    )
     with running_simulator(config) as sim:
         settings, secrets = client_for(sim, tmp_path)
         fake = NoWait()

@@ -34,25 +34,43 @@ DOC_3_8_USER: dict[str, Any] = {
     ENTERPRISE: {
         "companyId": "aa076ada-80a9-4f57-8e98-9300b1c3171d",
         "employeeNumber": "1234_employeeNumber",
-        "startDate": "2021-11-17T00:00:00.000", "terminationDate": None, "costCenter": None,
-        "manager": {"value": "7a183cbe-0000", "employeeNumber": "E77"}},
+        "startDate": "2021-11-17T00:00:00.000",
+        "terminationDate": None,
+        "costCenter": None,
+        "manager": {"value": "7a183cbe-0000", "employeeNumber": "E77"},
+    },
 }
 
 # concur-api.md §4.2: the Spend list example record (roles, approver, delegate).
 DOC_4_2_SPEND: dict[str, Any] = {
     "id": "94bf66c2-272c-4760-91f5-4d5290a033a8",
     SPEND_USER: {"testEmployee": False, "nonEmployee": False},
-    SPEND_ROLE: {"roles": [{"roleName": "SHD_BUDGET_APPROVER"},
-                           {"roleName": "EXP_REIMBURSEMENT_APPROVER", "roleGroups": [""]},
-                           {"roleName": "EXP_PROCESSOR", "roleGroups": ["R&D-QA-Exp"]},
-                           {"roleName": "EXP_APPROVER", "roleGroups": []}]},
-    SPEND_APPROVER: {"report": [{"approver": {"value": "7a183cbe-..."}, "primary": True}],
-                     "cashAdvance": [{"approver": {"value": "c1"}}]},
-    SPEND_DELEGATE: {"expense": [{"delegate": {"value": "aaaa...2"}, "canApprove": True,
-                                  "canPrepare": True, "canUseBi": False,
-                                  "temporaryDelegation": {
-                                      "temporaryDelegationFromDate": "2024-01-01",
-                                      "temporaryDelegationToDate": "2024-02-01T00:00:00Z"}}]},
+    SPEND_ROLE: {
+        "roles": [
+            {"roleName": "SHD_BUDGET_APPROVER"},
+            {"roleName": "EXP_REIMBURSEMENT_APPROVER", "roleGroups": [""]},
+            {"roleName": "EXP_PROCESSOR", "roleGroups": ["R&D-QA-Exp"]},
+            {"roleName": "EXP_APPROVER", "roleGroups": []},
+        ]
+    },
+    SPEND_APPROVER: {
+        "report": [{"approver": {"value": "7a183cbe-..."}, "primary": True}],
+        "cashAdvance": [{"approver": {"value": "c1"}}],
+    },
+    SPEND_DELEGATE: {
+        "expense": [
+            {
+                "delegate": {"value": "aaaa...2"},
+                "canApprove": True,
+                "canPrepare": True,
+                "canUseBi": False,
+                "temporaryDelegation": {
+                    "temporaryDelegationFromDate": "2024-01-01",
+                    "temporaryDelegationToDate": "2024-02-01T00:00:00Z",
+                },
+            }
+        ]
+    },
 }
 
 
@@ -75,10 +93,12 @@ def test_doc_4_2_spend() -> None:
     sink = IssueSink()
     profile = parse_spend(DOC_4_2_SPEND, "0", sink)
     assert profile is not None
-    assert profile.roles == (RoleGrant("SHD_BUDGET_APPROVER"),
-                             RoleGrant("EXP_REIMBURSEMENT_APPROVER"),
-                             RoleGrant("EXP_PROCESSOR", ("R&D-QA-Exp",)),
-                             RoleGrant("EXP_APPROVER"))
+    assert profile.roles == (
+        RoleGrant("SHD_BUDGET_APPROVER"),
+        RoleGrant("EXP_REIMBURSEMENT_APPROVER"),
+        RoleGrant("EXP_PROCESSOR", ("R&D-QA-Exp",)),
+        RoleGrant("EXP_APPROVER"),
+    )
     assert ApproverEdge(profile.user_id, "7a183cbe-...", "report", True) in profile.approvers
     assert {e.kind for e in profile.approvers} == {"report", "cashAdvance"}
     (delegate,) = profile.delegates
@@ -89,9 +109,15 @@ def test_doc_4_2_spend() -> None:
 
 def test_bad_values_become_issues_not_crashes() -> None:
     sink = IssueSink()
-    raw = {"id": "u1", "active": "boolean", "userName": ["x"], "employeeNumber": 5,
-           ENTERPRISE: {"startDate": "not a date", "employeeNumber": 42, "manager": "m"},
-           "emails": "nope", "entitlements": "Expense"}
+    raw = {
+        "id": "u1",
+        "active": "boolean",
+        "userName": ["x"],
+        "employeeNumber": 5,
+        ENTERPRISE: {"startDate": "not a date", "employeeNumber": 42, "manager": "m"},
+        "emails": "nope",
+        "entitlements": "Expense",
+    }
     user = parse_user(raw, "0", sink)
     assert user is not None and user.active is False and user.user_name is None
     assert user.employee_number == "42" and user.start_date is None and user.entitlements == ()
@@ -105,7 +131,9 @@ def test_missing_id_is_malformed() -> None:
     assert parse_user({"userName": "x"}, "identity#3", sink) is None
     assert parse_spend([1, 2], "spend#4", sink) is None
     assert [(i.kind, i.subject) for i in sink.issues()] == [
-        (IssueKind.MALFORMED_RECORD, "identity#3"), (IssueKind.MALFORMED_RECORD, "spend#4")]
+        (IssueKind.MALFORMED_RECORD, "identity#3"),
+        (IssueKind.MALFORMED_RECORD, "spend#4"),
+    ]
 
 
 def test_issue_sink_is_bounded() -> None:
@@ -119,10 +147,20 @@ def test_issue_sink_is_bounded() -> None:
 
 def test_dates_all_formats_to_utc() -> None:
     expected = datetime(2021, 11, 17, tzinfo=UTC)
-    for text in ("2021-11-17", "2021-11-17T00:00:00.000", "2021-11-17T00:00:00Z",
-                 "2021-11-17T01:00:00+01:00", "2021-11-17 00:00:00", "11/17/2021",
-                 "17-Nov-2021", "2021/11/17", "/Date(1637107200000)/", "1637107200",
-                 "Wed, 17 Nov 2021 00:00:00 GMT", "2021-11-17 00:00:00 UTC"):
+    for text in (
+        "2021-11-17",
+        "2021-11-17T00:00:00.000",
+        "2021-11-17T00:00:00Z",
+        "2021-11-17T01:00:00+01:00",
+        "2021-11-17 00:00:00",
+        "11/17/2021",
+        "17-Nov-2021",
+        "2021/11/17",
+        "/Date(1637107200000)/",
+        "1637107200",
+        "Wed, 17 Nov 2021 00:00:00 GMT",
+        "2021-11-17 00:00:00 UTC",
+    ):
         assert parse_datetime(text) == expected, text
     assert parse_datetime(1637107200000) == expected
     assert parse_datetime(None) is None and parse_datetime("") is None
@@ -130,12 +168,26 @@ def test_dates_all_formats_to_utc() -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
     max_leaves=10,
 )
-keys = st.sampled_from(["id", "active", "emails", "meta", "entitlements", ENTERPRISE,
-                        SPEND_ROLE, SPEND_APPROVER, SPEND_DELEGATE, SPEND_USER, "userName"])
+keys = st.sampled_from(
+    [
+        "id",
+        "active",
+        "emails",
+        "meta",
+        "entitlements",
+        ENTERPRISE,
+        SPEND_ROLE,
+        SPEND_APPROVER,
+        SPEND_DELEGATE,
+        SPEND_USER,
+        "userName",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None)

@@ -60,8 +60,13 @@ def test_large_retry_after_honoured_but_capped() -> None:
 def test_retrier_retries_retriable_then_succeeds() -> None:
     t = FakeTime()
     seen: list[float] = []
-    r = Retrier(RetryPolicy(jitter=0), sleep=t.sleep, clock=t.clock, rand=lambda: 0.5,
-                on_retry=lambda e, d: seen.append(d))
+    r = Retrier(
+        RetryPolicy(jitter=0),
+        sleep=t.sleep,
+        clock=t.clock,
+        rand=lambda: 0.5,
+        on_retry=lambda e, d: seen.append(d),
+    )
     call, calls = _failing([RetriableError("503"), RetriableError("429", retry_after=0)])
     assert asyncio.run(r.run(call, "GET /x")) == "ok"
     assert calls["n"] == 3
@@ -88,8 +93,7 @@ def test_retrier_gives_up_after_max_attempts() -> None:
 
 def test_malformed_retried_fewer_times() -> None:
     t = FakeTime()
-    r = Retrier(RetryPolicy(max_attempts=6, max_malformed_attempts=2), sleep=t.sleep,
-                clock=t.clock)
+    r = Retrier(RetryPolicy(max_attempts=6, max_malformed_attempts=2), sleep=t.sleep, clock=t.clock)
     call, calls = _failing([MalformedResponse(f"bad {i}") for i in range(10)])
     with pytest.raises(MalformedResponse):
         asyncio.run(r.run(call, "GET /x"))
@@ -98,8 +102,11 @@ def test_malformed_retried_fewer_times() -> None:
 
 def test_total_budget_stops_retrying() -> None:
     t = FakeTime()
-    r = Retrier(RetryPolicy(max_attempts=100, base_s=10, cap_s=10, jitter=0, total_budget_s=35),
-                sleep=t.sleep, clock=t.clock)
+    r = Retrier(
+        RetryPolicy(max_attempts=100, base_s=10, cap_s=10, jitter=0, total_budget_s=35),
+        sleep=t.sleep,
+        clock=t.clock,
+    )
     call, calls = _failing([RetriableError("503") for _ in range(100)])
     with pytest.raises(RetriableError):
         asyncio.run(r.run(call, "GET /x"))

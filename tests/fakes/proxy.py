@@ -45,18 +45,26 @@ class _Handler(socketserver.BaseRequestHandler):
         with self.proxy.lock:
             self.proxy.forwarded.append(f"{method} {url.netloc}{url.path}")
         headers, _, body = rest.partition(b"\r\n\r\n")
-        kept = [h for h in headers.split(b"\r\n") if h and not h.lower().startswith(
-            (b"connection:", b"proxy-connection:", b"keep-alive:"))]
-        length = next((int(h.split(b":", 1)[1]) for h in kept
-                       if h.lower().startswith(b"content-length:")), 0)
+        kept = [
+            h
+            for h in headers.split(b"\r\n")
+            if h
+            and not h.lower().startswith((b"connection:", b"proxy-connection:", b"keep-alive:"))
+        ]
+        length = next(
+            (int(h.split(b":", 1)[1]) for h in kept if h.lower().startswith(b"content-length:")), 0
+        )
         while len(body) < length:
             chunk = self.request.recv(_LIMIT)
             if not chunk:
                 break
             body += chunk
         path = (url.path or "/") + (f"?{url.query}" if url.query else "")
-        head = f"{method} {path} HTTP/1.1\r\n".encode() + b"\r\n".join(
-            [*kept, b"Connection: close"]) + b"\r\n\r\n"
+        head = (
+            f"{method} {path} HTTP/1.1\r\n".encode()
+            + b"\r\n".join([*kept, b"Connection: close"])
+            + b"\r\n\r\n"
+        )
         upstream = socket.create_connection((url.hostname or "", url.port or 80), timeout=10)
         upstream.sendall(head + body)
         _pipe(self.request, upstream)
@@ -74,6 +82,7 @@ def _read_head(sock: socket.socket) -> bytes:
 
 def _pipe(client: socket.socket, upstream: socket.socket) -> None:
     """Copy bytes both ways until one side closes."""
+
     def copy(src: socket.socket, dst: socket.socket) -> None:
         with contextlib.suppress(OSError):
             while chunk := src.recv(_LIMIT):

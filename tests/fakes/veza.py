@@ -68,8 +68,15 @@ class FakeVeza:
         self.url = ""
 
     # --- scripting -------------------------------------------------------------------------
-    def fail_next(self, n: int, status: int, *, on: str = ":push",
-                  details: list[dict[str, Any]] | None = None, message: str | None = None) -> None:
+    def fail_next(
+        self,
+        n: int,
+        status: int,
+        *,
+        on: str = ":push",
+        details: list[dict[str, Any]] | None = None,
+        message: str | None = None,
+    ) -> None:
         """Answer the next ``n`` requests whose path contains ``on`` with ``status``."""
         fault = _Fault(n, status, on, details or [])
         if message:
@@ -93,8 +100,11 @@ class FakeVeza:
             return 401, {"code": "Unauthenticated", "message": "invalid API key", "details": []}
         fault = self._take_fault(req.path)
         if fault is not None:
-            return fault.status, {"code": "Fault", "message": fault.message,
-                                  "details": fault.details}
+            return fault.status, {
+                "code": "Fault",
+                "message": fault.message,
+                "details": fault.details,
+            }
         return self._route(req)
 
     def _route(self, req: Request) -> tuple[int, dict[str, Any]]:
@@ -114,8 +124,11 @@ class FakeVeza:
 
     def _providers(self, req: Request) -> tuple[int, dict[str, Any]]:
         if req.method == "POST":
-            provider = {"id": str(uuid.uuid4()), "name": req.body["name"],
-                        "custom_template": req.body["custom_template"]}
+            provider = {
+                "id": str(uuid.uuid4()),
+                "name": req.body["name"],
+                "custom_template": req.body["custom_template"],
+            }
             self.providers[provider["id"]] = provider
             self.data_sources[provider["id"]] = {}
             return 200, {"value": provider}
@@ -137,8 +150,14 @@ class FakeVeza:
         data = req.body["json_data"]
         if req.body.get("compression_type") == "GZIP":
             data = gzip.decompress(base64.b64decode(data)).decode()
-        self.pushes.append({"provider_id": provider_id, "data_source_id": ds_id,
-                            "payload": json.loads(data), "body": req.body})
+        self.pushes.append(
+            {
+                "provider_id": provider_id,
+                "data_source_id": ds_id,
+                "payload": json.loads(data),
+                "body": req.body,
+            }
+        )
         return 200, {"id": provider_id, "warnings": list(self.warnings)}
 
     # --- serving ---------------------------------------------------------------------------
@@ -177,9 +196,13 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
-        req = Request(self.command, split.path, parse_qs(split.query),
-                      {k.lower(): v for k, v in self.headers.items()},
-                      json.loads(raw) if raw else None)
+        req = Request(
+            self.command,
+            split.path,
+            parse_qs(split.query),
+            {k.lower(): v for k, v in self.headers.items()},
+            json.loads(raw) if raw else None,
+        )
         status, body = self.fake.handle(req)
         data = json.dumps(body).encode()
         self.send_response(status)

@@ -32,18 +32,32 @@ APP = "Concur - Acme Corp"
 
 def _result() -> DiscoveryResult:
     alice = User(
-        id=ALICE, user_name="alice@acme.example", display_name="Alice Admin", active=True,
+        id=ALICE,
+        user_name="alice@acme.example",
+        display_name="Alice Admin",
+        active=True,
         emails=(Email("Alice.Home@Mail.example", "home"), Email("Alice@Acme.example", "work")),
-        external_id="ext-1", employee_number="E1", cost_center="CC-100", department="Finance",
-        division="EMEA", company_id="acme", manager_id=BOB,
+        external_id="ext-1",
+        employee_number="E1",
+        cost_center="CC-100",
+        department="Finance",
+        division="EMEA",
+        company_id="acme",
+        manager_id=BOB,
         start_date=datetime(2020, 1, 2, tzinfo=UTC),
         termination_date=datetime(2025, 6, 30, 12, 0, tzinfo=timezone(timedelta(hours=2))),
         created_at=datetime(2019, 12, 1, 8, 30, 15, 123000, tzinfo=UTC),
         last_modified_at=datetime(2024, 1, 19, 20, 10, 34, tzinfo=UTC),
         entitlements=("Expense", "Invoice", "Locate"),
     )
-    bob = User(id=BOB, user_name="bob", display_name=None, active=False,
-               emails=(Email("BOB@acme.example", "work"),), entitlements=("Expense",))
+    bob = User(
+        id=BOB,
+        user_name="bob",
+        display_name=None,
+        active=False,
+        emails=(Email("BOB@acme.example", "work"),),
+        entitlements=("Expense",),
+    )
     carol = User(id=CAROL, user_name="CAROL.login", display_name="Carol", active=True)
     dave = User(id=DAVE, user_name="dave@acme.example", active=True, cost_center="x" * 5000)
     spend = {
@@ -55,17 +69,26 @@ def _result() -> DiscoveryResult:
                 RoleGrant("SHD_ROLE_ADMIN", ()),
                 RoleGrant("XYZ_NEW_ROLE"),
             ),
-            approvers=(ApproverEdge(ALICE, BOB, "report", True),
-                       ApproverEdge(ALICE, CAROL, "cashAdvance")),
-            delegates=(DelegateEdge(ALICE, CAROL, "expense", ("canApprove", "canSubmit")),
-                       DelegateEdge(ALICE, DAVE, "expense", ("canSubmit",))),
-            non_employee=False, test_employee=True,
+            approvers=(
+                ApproverEdge(ALICE, BOB, "report", True),
+                ApproverEdge(ALICE, CAROL, "cashAdvance"),
+            ),
+            delegates=(
+                DelegateEdge(ALICE, CAROL, "expense", ("canApprove", "canSubmit")),
+                DelegateEdge(ALICE, DAVE, "expense", ("canSubmit",)),
+            ),
+            non_employee=False,
+            test_employee=True,
         ),
-        BOB: SpendProfile(BOB, roles=(RoleGrant("EXP_PROCESSOR", ("Sales-EU",)),
-                                      RoleGrant("EXP_USER"))),
+        BOB: SpendProfile(
+            BOB, roles=(RoleGrant("EXP_PROCESSOR", ("Sales-EU",)), RoleGrant("EXP_USER"))
+        ),
     }
-    return DiscoveryResult(Company("acme-uuid", "https://us2.api.concursolutions.com",
-                                   "Acme Corp"), [dave, carol, bob, alice], spend)
+    return DiscoveryResult(
+        Company("acme-uuid", "https://us2.api.concursolutions.com", "Acme Corp"),
+        [dave, carol, bob, alice],
+        spend,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +117,10 @@ def _grants(payload: dict[str, Any], uid: str) -> dict[str, dict[str, Any]]:
 def test_application(built: tuple[DiscoveryResult, dict[str, Any]]) -> None:
     app = _app(built[1])
     assert app["name"] == APP and app["application_type"] == "Concur"
-    assert app["custom_properties"] == {"company_id": "acme-uuid",
-                                        "geolocation": "https://us2.api.concursolutions.com"}
+    assert app["custom_properties"] == {
+        "company_id": "acme-uuid",
+        "geolocation": "https://us2.api.concursolutions.com",
+    }
 
 
 def test_users_sorted_and_all_present(built: tuple[DiscoveryResult, dict[str, Any]]) -> None:
@@ -111,15 +136,24 @@ def test_full_user(built: tuple[DiscoveryResult, dict[str, Any]]) -> None:
     assert alice["is_active"] is True and alice["user_type"] == "human"
     assert alice["created_at"] == "2019-12-01T08:30:15Z"
     assert alice["custom_properties"] == {
-        "user_name": "alice@acme.example", "cost_center": "CC-100", "employee_number": "E1",
-        "department": "Finance", "division": "EMEA", "company_id": "acme",
-        "external_id": "ext-1", "manager_id": BOB,
-        "start_date": "2020-01-02T00:00:00Z", "termination_date": "2025-06-30T10:00:00Z",
+        "user_name": "alice@acme.example",
+        "cost_center": "CC-100",
+        "employee_number": "E1",
+        "department": "Finance",
+        "division": "EMEA",
+        "company_id": "acme",
+        "external_id": "ext-1",
+        "manager_id": BOB,
+        "start_date": "2020-01-02T00:00:00Z",
+        "termination_date": "2025-06-30T10:00:00Z",
         "last_modified_at": "2024-01-19T20:10:34Z",
         "entitlements": ["Expense", "Invoice", "Locate"],
-        "report_approvers": [BOB], "cash_advance_approvers": [CAROL],
-        "expense_delegates": [CAROL, DAVE], "expense_delegates_can_approve": [CAROL],
-        "non_employee": False, "test_employee": True,
+        "report_approvers": [BOB],
+        "cash_advance_approvers": [CAROL],
+        "expense_delegates": [CAROL, DAVE],
+        "expense_delegates_can_approve": [CAROL],
+        "non_employee": False,
+        "test_employee": True,
     }
 
 
@@ -139,28 +173,44 @@ def test_user_without_email(built: tuple[DiscoveryResult, dict[str, Any]]) -> No
 
 
 def test_user_name_that_is_an_email_is_an_identity(
-        built: tuple[DiscoveryResult, dict[str, Any]]) -> None:
+    built: tuple[DiscoveryResult, dict[str, Any]],
+) -> None:
     assert _user(built[1], DAVE)["identities"] == ["dave@acme.example"]
 
 
 def test_long_string_truncated_and_reported(built: tuple[DiscoveryResult, dict[str, Any]]) -> None:
     result, payload = built
     assert _user(payload, DAVE)["custom_properties"]["cost_center"] == "x" * 4096
-    assert DataIssue(IssueKind.TRUNCATED_STRING, DAVE, "cost_center cut to 4096 characters") \
+    assert (
+        DataIssue(IssueKind.TRUNCATED_STRING, DAVE, "cost_center cut to 4096 characters")
         in result.issues
+    )
 
 
 def test_company_wide_and_scoped_grants(built: tuple[DiscoveryResult, dict[str, Any]]) -> None:
     grants = _grants(built[1], ALICE)
-    assert grants["EXP_APPROVER"] == {"application": APP, "role": "EXP_APPROVER",
-                                      "apply_to_application": True}
+    assert grants["EXP_APPROVER"] == {
+        "application": APP,
+        "role": "EXP_APPROVER",
+        "apply_to_application": True,
+    }
     assert grants["SHD_ROLE_ADMIN"]["apply_to_application"] is True  # [""] -> () upstream
-    assert grants["EXP_PROCESSOR"] == {"application": APP, "role": "EXP_PROCESSOR",
-                                       "apply_to_application": False,
-                                       "resources": ["R&D-QA-Exp", "Sales-EU"]}
+    assert grants["EXP_PROCESSOR"] == {
+        "application": APP,
+        "role": "EXP_PROCESSOR",
+        "apply_to_application": False,
+        "resources": ["R&D-QA-Exp", "Sales-EU"],
+    }
     assert grants["XYZ_NEW_ROLE"]["apply_to_application"] is True
-    assert sorted(grants) == ["ENTITLEMENT_EXPENSE", "ENTITLEMENT_INVOICE", "ENTITLEMENT_LOCATE",
-                              "EXP_APPROVER", "EXP_PROCESSOR", "SHD_ROLE_ADMIN", "XYZ_NEW_ROLE"]
+    assert sorted(grants) == [
+        "ENTITLEMENT_EXPENSE",
+        "ENTITLEMENT_INVOICE",
+        "ENTITLEMENT_LOCATE",
+        "EXP_APPROVER",
+        "EXP_PROCESSOR",
+        "SHD_ROLE_ADMIN",
+        "XYZ_NEW_ROLE",
+    ]
     assert _grants(built[1], BOB)["EXP_PROCESSOR"]["resources"] == ["Sales-EU"]
     assert set(_grants(built[1], BOB)) == {"ENTITLEMENT_EXPENSE", "EXP_PROCESSOR", "EXP_USER"}
 
@@ -178,9 +228,17 @@ def test_roles(built: tuple[DiscoveryResult, dict[str, Any]]) -> None:
     assert list(roles) == sorted(roles)
     assert set(catalogue.CATALOGUE) < set(roles)
     assert roles["EXP_APPROVER"] == {
-        "id": "EXP_APPROVER", "name": "Expense Approver", "permissions": ["approve"],
-        "custom_properties": {"product": "Expense", "privileged": False, "group_aware": False,
-                              "category": "approver", "known": True}}
+        "id": "EXP_APPROVER",
+        "name": "Expense Approver",
+        "permissions": ["approve"],
+        "custom_properties": {
+            "product": "Expense",
+            "privileged": False,
+            "group_aware": False,
+            "category": "approver",
+            "known": True,
+        },
+    }
     assert roles["SHD_ROLE_ADMIN"]["custom_properties"]["privileged"] is True
     assert roles["XYZ_NEW_ROLE"]["permissions"] == ["unknown"]
     assert roles["XYZ_NEW_ROLE"]["custom_properties"]["known"] is False
@@ -204,7 +262,11 @@ def test_permissions_map_to_canonical_types(built: tuple[DiscoveryResult, dict[s
     assert perms["unknown"]["permission_type"] == ["Uncategorized"]
     assert perms["read_configuration"]["permission_type"] == ["MetadataRead"]
     assert perms["configure"]["permission_type"] == [
-        "MetadataRead", "MetadataWrite", "MetadataCreate", "MetadataDelete"]
+        "MetadataRead",
+        "MetadataWrite",
+        "MetadataCreate",
+        "MetadataDelete",
+    ]
     assert all(p["apply_to_sub_resources"] is True for p in perms.values())
 
 
@@ -212,18 +274,30 @@ def test_property_definitions(built: tuple[DiscoveryResult, dict[str, Any]]) -> 
     (defs,) = built[1]["custom_property_definition"]["applications"]
     assert defs["application_type"] == "Concur"
     assert defs["application_properties"] == {"company_id": "STRING", "geolocation": "STRING"}
-    assert defs["local_role_properties"] == {"product": "STRING", "privileged": "BOOLEAN",
-                                             "group_aware": "BOOLEAN", "category": "STRING",
-                                             "known": "BOOLEAN"}
+    assert defs["local_role_properties"] == {
+        "product": "STRING",
+        "privileged": "BOOLEAN",
+        "group_aware": "BOOLEAN",
+        "category": "STRING",
+        "known": "BOOLEAN",
+    }
     users = defs["local_user_properties"]
     assert all(re.fullmatch(r"[a-z][a-z_]*", name) for name in users)
     expected = {
-        "user_name": "STRING", "cost_center": "STRING", "start_date": "TIMESTAMP",
-        "termination_date": "TIMESTAMP", "last_modified_at": "TIMESTAMP",
-        "entitlements": "STRING_LIST", "manager_id": "STRING", "non_employee": "BOOLEAN",
-        "purchase_request_approvers": "STRING_LIST", "cash_advance_approvers": "STRING_LIST",
-        "budget_approvers": "STRING_LIST", "payment_delegates": "STRING_LIST",
-        "purchase_request_delegates_can_approve": "STRING_LIST", "external_id": "STRING",
+        "user_name": "STRING",
+        "cost_center": "STRING",
+        "start_date": "TIMESTAMP",
+        "termination_date": "TIMESTAMP",
+        "last_modified_at": "TIMESTAMP",
+        "entitlements": "STRING_LIST",
+        "manager_id": "STRING",
+        "non_employee": "BOOLEAN",
+        "purchase_request_approvers": "STRING_LIST",
+        "cash_advance_approvers": "STRING_LIST",
+        "budget_approvers": "STRING_LIST",
+        "payment_delegates": "STRING_LIST",
+        "purchase_request_delegates_can_approve": "STRING_LIST",
+        "external_id": "STRING",
     }
     assert expected.items() <= users.items()
 
@@ -231,9 +305,11 @@ def test_property_definitions(built: tuple[DiscoveryResult, dict[str, Any]]) -> 
 def test_schema_does_not_depend_on_data() -> None:
     empty = DiscoveryResult(Company("c", "https://x.example"), [], {})
     (small,) = oaa.payload(oaa.build_application(empty))["custom_property_definition"][
-        "applications"]
+        "applications"
+    ]
     (full,) = oaa.payload(oaa.build_application(_result()))["custom_property_definition"][
-        "applications"]
+        "applications"
+    ]
     assert small == full
 
 

@@ -16,7 +16,7 @@ from oaa_concur.catalogue import (
 )
 
 # concur-api.md §4.4, copied code by code (Expense, Request, Invoice, Reporting).
-SECTION_4_4 = tuple("""
+_SECTION_4_4_TEXT = """
 SHD_APP_CENTER_ADMIN EXP_ATTENDEE_ADMIN EXP_ATTENDEE_ADMIN_RO SHD_AUTHORIZED_APPROVER
 SHD_BILLING_ATTRIBUTES_USER SHD_BUDGET_ADMIN SHD_BUDGET_APPROVER SHD_BUDGET_OWNER
 SHD_BUDGET_VIEWER EXP_PCARD_ADMIN EXP_PROCESSOR_CR TRAVEL_USER EXP_CONFIG_ADMIN_CLIENT
@@ -40,25 +40,68 @@ INV_PURCH_REQ_PROCESSOR INV_PURCH_REQ_PROCESSOR_AUDIT INV_PURCH_REQ_PROXY_USER
 REPORTING_CONSUMER REPORTING_BUSINESS_AUTHOR REPORTING_PRO_AUTHOR REPORTING_CONFIG_ADMIN
 REPORTING_HIST_DATA_USER REPORTING_EMPLOYEE_ADMIN BUDGET_REPORTING_USER REPORTING_CAS_ANALYST
 REPORTING_DASHBOARD_USER
-""".split())  # noqa: SIM905
+"""
+SECTION_4_4 = tuple(_SECTION_4_4_TEXT.split())
 # concur-api.md §4.4 marks these "(G)" (and the Reporting table of the doc marks its own).
 GROUP_AWARE = {
-    "EXP_ATTENDEE_ADMIN", "EXP_ATTENDEE_ADMIN_RO", "EXP_PCARD_ADMIN", "EXP_PROCESSOR_CR",
-    "EXP_CONFIG_ADMIN_CLIENT", "STATEMENT_PROCESSOR", "STATEMENT_PROCESSOR_ADMIN",
-    "SHD_EMPLOYEE_ADMIN", "SHD_EMPLOYEE_ADMIN_RO", "EXP_CASHADVANCE_ADMIN", "EXP_CARD_ADMIN",
-    "EXP_CONFIG_ADMIN", "EXP_CONFIG_ADMIN_RO", "EXP_PROCESSOR", "EXP_PROCESSOR_AUDIT",
-    "EXP_PROCESSOR_ADMIN", "EXP_PROXY_USER", "EXP_EMPLOYEE_ADMIN", "SHD_PASSWORD_ADMIN",
-    "EXP_REIMBURSEMENT_APPROVER", "SHD_ROLE_ADMIN", "SHD_CONFIG_ADMIN", "SHD_CONFIG_ADMIN_RO",
-    "REQ_PROXY_USER", "REQ_PROCESSOR", "REQ_PROCESSOR_ADMIN", "REQ_PROCESSOR_AUDIT",
-    "REQ_CONFIG_ADMIN", "REQ_CONFIG_ADMIN_RO", "REQ_RISK_ADMIN", "INV_AP_USER", "INV_PROCESSOR",
-    "INV_PROCESSOR_AUDIT", "INV_PROCESSOR_MANAGER", "INV_PROXY_USER", "INV_RECEIPT_PROCESSOR",
-    "INV_CONFIG_ADMIN", "INV_CONFIG_ADMIN_RO", "INV_EMPLOYEE_ADMIN", "INV_VENDOR_ADMIN",
-    "INV_PURCH_RECEIVER", "INV_PURCH_ORDER_PROCESSOR", "INV_PURCH_ORDER_PROCESSOR_AUDIT",
-    "INV_PURCH_REQ_PROCESSOR", "INV_PURCH_REQ_PROCESSOR_AUDIT", "INV_PURCH_REQ_PROXY_USER",
+    "EXP_ATTENDEE_ADMIN",
+    "EXP_ATTENDEE_ADMIN_RO",
+    "EXP_PCARD_ADMIN",
+    "EXP_PROCESSOR_CR",
+    "EXP_CONFIG_ADMIN_CLIENT",
+    "STATEMENT_PROCESSOR",
+    "STATEMENT_PROCESSOR_ADMIN",
+    "SHD_EMPLOYEE_ADMIN",
+    "SHD_EMPLOYEE_ADMIN_RO",
+    "EXP_CASHADVANCE_ADMIN",
+    "EXP_CARD_ADMIN",
+    "EXP_CONFIG_ADMIN",
+    "EXP_CONFIG_ADMIN_RO",
+    "EXP_PROCESSOR",
+    "EXP_PROCESSOR_AUDIT",
+    "EXP_PROCESSOR_ADMIN",
+    "EXP_PROXY_USER",
+    "EXP_EMPLOYEE_ADMIN",
+    "SHD_PASSWORD_ADMIN",
+    "EXP_REIMBURSEMENT_APPROVER",
+    "SHD_ROLE_ADMIN",
+    "SHD_CONFIG_ADMIN",
+    "SHD_CONFIG_ADMIN_RO",
+    "REQ_PROXY_USER",
+    "REQ_PROCESSOR",
+    "REQ_PROCESSOR_ADMIN",
+    "REQ_PROCESSOR_AUDIT",
+    "REQ_CONFIG_ADMIN",
+    "REQ_CONFIG_ADMIN_RO",
+    "REQ_RISK_ADMIN",
+    "INV_AP_USER",
+    "INV_PROCESSOR",
+    "INV_PROCESSOR_AUDIT",
+    "INV_PROCESSOR_MANAGER",
+    "INV_PROXY_USER",
+    "INV_RECEIPT_PROCESSOR",
+    "INV_CONFIG_ADMIN",
+    "INV_CONFIG_ADMIN_RO",
+    "INV_EMPLOYEE_ADMIN",
+    "INV_VENDOR_ADMIN",
+    "INV_PURCH_RECEIVER",
+    "INV_PURCH_ORDER_PROCESSOR",
+    "INV_PURCH_ORDER_PROCESSOR_AUDIT",
+    "INV_PURCH_REQ_PROCESSOR",
+    "INV_PURCH_REQ_PROCESSOR_AUDIT",
+    "INV_PURCH_REQ_PROXY_USER",
 }
 CANONICAL = {
-    "DataRead", "DataWrite", "DataCreate", "DataDelete", "MetadataRead", "MetadataWrite",
-    "MetadataCreate", "MetadataDelete", "NonData", "Uncategorized",
+    "DataRead",
+    "DataWrite",
+    "DataCreate",
+    "DataDelete",
+    "MetadataRead",
+    "MetadataWrite",
+    "MetadataCreate",
+    "MetadataDelete",
+    "NonData",
+    "Uncategorized",
 }
 
 
@@ -95,7 +138,11 @@ def test_permissions_map_to_canonical_types_only() -> None:
     assert PERMISSIONS["act_as"] == ("DataRead", "DataWrite")
     assert PERMISSIONS["read_configuration"] == ("MetadataRead",)
     assert set(PERMISSIONS["configure"]) == {
-        "MetadataRead", "MetadataWrite", "MetadataCreate", "MetadataDelete"}
+        "MetadataRead",
+        "MetadataWrite",
+        "MetadataCreate",
+        "MetadataDelete",
+    }
     assert PERMISSIONS["unknown"] == ("Uncategorized",)
 
 
@@ -107,19 +154,40 @@ def test_full_names_come_from_the_doc() -> None:
     assert CATALOGUE["TRAVEL_USER"].name == "Cliqbook User"
 
 
-@pytest.mark.parametrize("code", [
-    "SHD_ROLE_ADMIN", "EXP_CONFIG_ADMIN", "REQ_CONFIG_ADMIN", "INV_CONFIG_ADMIN",
-    "SHD_EMPLOYEE_ADMIN", "SHD_PAYROLL_ADMIN", "INV_PMT_MANAGER", "INV_VENDOR_ADMIN",
-    "EXP_PROCESSOR_ADMIN", "SHD_WEB_SERVICES_ADMIN", "SHD_PASSWORD_ADMIN", "SHD_CONFIG_ADMIN",
-])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "SHD_ROLE_ADMIN",
+        "EXP_CONFIG_ADMIN",
+        "REQ_CONFIG_ADMIN",
+        "INV_CONFIG_ADMIN",
+        "SHD_EMPLOYEE_ADMIN",
+        "SHD_PAYROLL_ADMIN",
+        "INV_PMT_MANAGER",
+        "INV_VENDOR_ADMIN",
+        "EXP_PROCESSOR_ADMIN",
+        "SHD_WEB_SERVICES_ADMIN",
+        "SHD_PASSWORD_ADMIN",
+        "SHD_CONFIG_ADMIN",
+    ],
+)
 def test_administrative_roles_are_privileged(code: str) -> None:
     assert CATALOGUE[code].privileged
 
 
-@pytest.mark.parametrize("code", [
-    "EXP_USER", "EXP_APPROVER", "EXP_PROCESSOR", "EXP_PROCESSOR_AUDIT", "SHD_EMPLOYEE_ADMIN_RO",
-    "SHD_TAX_ADMIN_RO", "REPORTING_CONSUMER", "EXP_PROXY_USER",
-])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "EXP_USER",
+        "EXP_APPROVER",
+        "EXP_PROCESSOR",
+        "EXP_PROCESSOR_AUDIT",
+        "SHD_EMPLOYEE_ADMIN_RO",
+        "SHD_TAX_ADMIN_RO",
+        "REPORTING_CONSUMER",
+        "EXP_PROXY_USER",
+    ],
+)
 def test_everyday_and_read_only_roles_are_not_privileged(code: str) -> None:
     assert not CATALOGUE[code].privileged
 

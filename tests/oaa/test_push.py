@@ -19,8 +19,11 @@ UID = "55555555-5555-4555-8555-555555555555"
 
 def _app() -> object:
     user = User(id=UID, user_name="eve@acme.example", active=True)
-    result = DiscoveryResult(Company("acme-uuid", "https://us2.api.concursolutions.com"),
-                             [user], {UID: SpendProfile(UID, roles=(RoleGrant("EXP_USER"),))})
+    result = DiscoveryResult(
+        Company("acme-uuid", "https://us2.api.concursolutions.com"),
+        [user],
+        {UID: SpendProfile(UID, roles=(RoleGrant("EXP_USER"),))},
+    )
     return oaa.build_application(result)
 
 
@@ -31,8 +34,11 @@ class Sleeps(list[float]):
 
 def _push(fake: FakeVeza, app: object, sleep: Sleeps | None = None, **kw: object) -> list[str]:
     args: dict[str, object] = {
-        "veza_url": fake.url, "api_key": fake.api_key, "provider_name": "Concur",
-        "data_source_name": "Concur - acme-uuid", "ca_bundle": fake.ca_path,
+        "veza_url": fake.url,
+        "api_key": fake.api_key,
+        "provider_name": "Concur",
+        "data_source_name": "Concur - acme-uuid",
+        "ca_bundle": fake.ca_path,
         "sleep": sleep if sleep is not None else Sleeps(),
     }
     args.update(kw)
@@ -51,8 +57,9 @@ def test_push_creates_provider_and_data_source(fake_veza: FakeVeza) -> None:
     (pushed,) = fake_veza.pushes
     assert pushed["payload"] == oaa.payload(app)
     assert pushed["body"]["compression_type"] == "GZIP"
-    assert all(r.headers["authorization"] == f"Bearer {fake_veza.api_key}"
-               for r in fake_veza.requests)
+    assert all(
+        r.headers["authorization"] == f"Bearer {fake_veza.api_key}" for r in fake_veza.requests
+    )
 
 
 def test_second_push_reuses_provider_and_data_source(fake_veza: FakeVeza) -> None:
@@ -84,9 +91,17 @@ def test_503_every_time_gives_up(fake_veza: FakeVeza) -> None:
 
 
 def test_400_names_the_details(fake_veza: FakeVeza) -> None:
-    fake_veza.fail_next(1, 400, message="invalid payload", details=[
-        {"message": "local_users[0].custom_properties.start_date: invalid timestamp"},
-        {"message": "second problem"}, {"message": "third"}, {"message": "fourth"}])
+    fake_veza.fail_next(
+        1,
+        400,
+        message="invalid payload",
+        details=[
+            {"message": "local_users[0].custom_properties.start_date: invalid timestamp"},
+            {"message": "second problem"},
+            {"message": "third"},
+            {"message": "fourth"},
+        ],
+    )
     sleeps = Sleeps()
     with pytest.raises(VezaError) as caught:
         _push(fake_veza, _app(), sleeps)
@@ -125,15 +140,25 @@ def test_unreachable_veza(veza_ca: tuple[object, Path]) -> None:
     url = f"https://127.0.0.1:{port}"
     sleeps = Sleeps()
     with pytest.raises(VezaError) as caught:
-        oaa.push(_app(), veza_url=url, api_key="some-api-key-123456", provider_name="Concur",
-                 data_source_name="Concur - x", ca_bundle=veza_ca[1], attempts=3, sleep=sleeps)
-    assert str(caught.value) == (f"cannot reach Veza at {url} after 3 attempts: "
-                                 "check VEZA_URL and the network/proxy")
+        oaa.push(
+            _app(),
+            veza_url=url,
+            api_key="some-api-key-123456",
+            provider_name="Concur",
+            data_source_name="Concur - x",
+            ca_bundle=veza_ca[1],
+            attempts=3,
+            sleep=sleeps,
+        )
+    assert str(caught.value) == (
+        f"cannot reach Veza at {url} after 3 attempts: check VEZA_URL and the network/proxy"
+    )
     assert len(sleeps) == 2
 
 
-def test_untrusted_certificate(fake_veza: FakeVeza, tmp_path: Path,
-                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_untrusted_certificate(
+    fake_veza: FakeVeza, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     sleeps = Sleeps()
@@ -143,8 +168,9 @@ def test_untrusted_certificate(fake_veza: FakeVeza, tmp_path: Path,
     assert sleeps == []
 
 
-def test_requests_ca_bundle_is_honoured(fake_veza: FakeVeza,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_requests_ca_bundle_is_honoured(
+    fake_veza: FakeVeza, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(fake_veza.ca_path))
     _push(fake_veza, _app(), ca_bundle=None)
     assert len(fake_veza.pushes) == 1

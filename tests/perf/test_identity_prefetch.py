@@ -27,14 +27,20 @@ def _others() -> set[asyncio.Task[object]]:
     return {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}
 
 
-async def _read(sim: RunningSimulator, state: Path, *, stop_after: int | None
-                ) -> tuple[list[list[str]], list[int], CursorPaginator]:
+async def _read(
+    sim: RunningSimulator, state: Path, *, stop_after: int | None
+) -> tuple[list[list[str]], list[int], CursorPaginator]:
     """Ids per page, how many other tasks ran when each page arrived, and the paginator."""
     settings, secrets = client_for(sim, state)
     client_id, client_secret = client_credentials(secrets)
     http = HttpClient(RunStats(started_at=datetime.now(UTC)))
-    tokens = TokenManager(http, CredentialStore(state), client_id=client_id,
-                          client_secret=client_secret, landing_url=settings.concur_url)
+    tokens = TokenManager(
+        http,
+        CredentialStore(state),
+        client_id=client_id,
+        client_secret=client_secret,
+        landing_url=settings.concur_url,
+    )
     tokens.use_refresh_token(secrets.refresh_token)
     await tokens.refresh()
     paginator = CursorPaginator("Identity", 1000)

@@ -32,11 +32,11 @@ def _attempts_allowed(policy: RetryPolicy, slept: list[float]) -> None:
 
 
 @pytest.mark.parametrize("policy", [DEFAULT, BUDGET_BOUND], ids=["attempts", "budget"])
-def test_concur_not_listening_fails_in_bounded_time(tmp_path: Path,
-                                                    policy: RetryPolicy) -> None:
+def test_concur_not_listening_fails_in_bounded_time(tmp_path: Path, policy: RetryPolicy) -> None:
     with running_simulator(SimulatorConfig(users=1)) as sim:
-        settings, secrets = client_for(sim, tmp_path,
-                                       CONCUR_URL=f"http://127.0.0.1:{_closed_port()}")
+        settings, secrets = client_for(
+            sim, tmp_path, CONCUR_URL=f"http://127.0.0.1:{_closed_port()}"
+        )
         fake = NoWait()
         start = fake.now
         with pytest.raises(RetriableError, match="connection to Concur failed") as info:
@@ -79,8 +79,10 @@ def test_dead_concur_through_the_cli_is_exit_1_and_one_sentence(
         result = run_cli(["discover", "--no-push", "--save-json", str(out)], env)
     assert result.exit_code == 1
     last = last_line(result.stderr)
-    assert last == ("error: The connection to Concur failed during POST /oauth2/v0/token "
-                    "(ConnectError): run again later; if it persists, check CONCUR_URL and the "
-                    "network or proxy")
+    assert last == (
+        "error: The connection to Concur failed during POST /oauth2/v0/token "
+        "(ConnectError): run again later; if it persists, check CONCUR_URL and the "
+        "network or proxy"
+    )
     assert len(instant_sleeps.concur) == DEFAULT.max_attempts - 1
     no_run_left(None, state, out)

@@ -52,8 +52,9 @@ def test_refresh_token_revoked_mid_run_exits_1_with_one_sentence(
     tmp_path: Path, state: Path, fake_veza: FakeVeza, instant_sleeps: Slept
 ) -> None:
     holder: list[SimulatorState] = []
-    config = SimulatorConfig(users=400, seed=2, clock=_expiring_clock(holder, 2),
-                             revoke_after_refreshes=1)
+    config = SimulatorConfig(
+        users=400, seed=2, clock=_expiring_clock(holder, 2), revoke_after_refreshes=1
+    )
     out = tmp_path / "payload.json"
     with running_simulator(config) as sim:
         holder.append(sim.state)
@@ -75,8 +76,9 @@ def test_refresh_answer_without_refresh_token_keeps_the_old_one(tmp_path: Path) 
     with running_simulator(config) as sim:
         settings, secrets = client_for(sim, tmp_path)
         saved: list[StoredCredentials | None] = []
-        first = run_discovery(settings, secrets,
-                              progress=lambda *_: saved.append(CredentialStore(tmp_path).load()))
+        first = run_discovery(
+            settings, secrets, progress=lambda *_: saved.append(CredentialStore(tmp_path).load())
+        )
         second = run_discovery(settings, secrets)
         tokens = sim.state.requests["token"]
     assert len(first.users) == len(second.users) == 150

@@ -15,8 +15,9 @@ from tests.fakes.veza import FakeVeza
 from tests.reliability.conftest import Slept, last_line, no_run_left
 
 
-def _discover_fails(config: SimulatorConfig, tmp_path: Path, state: Path,
-                    veza: FakeVeza) -> tuple[str, dict[str, int], int]:
+def _discover_fails(
+    config: SimulatorConfig, tmp_path: Path, state: Path, veza: FakeVeza
+) -> tuple[str, dict[str, int], int]:
     """Run ``oaa-concur discover --save-json`` against ``config``; it must fail closed."""
     out = tmp_path / "out" / "payload.json"
     out.parent.mkdir()
@@ -30,15 +31,24 @@ def _discover_fails(config: SimulatorConfig, tmp_path: Path, state: Path,
     return last, faults, spend_total
 
 
-@pytest.mark.parametrize(("fault", "kind", "attempts", "expected"), [
-    ({"fail_page": ("identity", 1)}, "fail_page", 6, "Concur answered 500 to POST"),
-    ({"fail_page": ("spend", 3), "fail_status": 503}, "fail_page", 6, "Concur answered 503"),
-    ({"malformed_page": ("spend", 2)}, "malformed_page", 3, "not a JSON object"),  # HTML
-    ({"malformed_page": ("identity", 1)}, "malformed_page", 3, "not a JSON object"),  # cut
-])
+@pytest.mark.parametrize(
+    ("fault", "kind", "attempts", "expected"),
+    [
+        ({"fail_page": ("identity", 1)}, "fail_page", 6, "Concur answered 500 to POST"),
+        ({"fail_page": ("spend", 3), "fail_status": 503}, "fail_page", 6, "Concur answered 503"),
+        ({"malformed_page": ("spend", 2)}, "malformed_page", 3, "not a JSON object"),  # HTML
+        ({"malformed_page": ("identity", 1)}, "malformed_page", 3, "not a JSON object"),  # cut
+    ],
+)
 def test_a_page_that_never_reads_fails_closed_after_bounded_retries(
-    tmp_path: Path, state: Path, fake_veza: FakeVeza, instant_sleeps: Slept,
-    fault: dict[str, Any], kind: str, attempts: int, expected: str,
+    tmp_path: Path,
+    state: Path,
+    fake_veza: FakeVeza,
+    instant_sleeps: Slept,
+    fault: dict[str, Any],
+    kind: str,
+    attempts: int,
+    expected: str,
 ) -> None:
     config = SimulatorConfig(users=400, seed=4, **fault)
     last, faults, _ = _discover_fails(config, tmp_path, state, fake_veza)

@@ -42,13 +42,19 @@ def test_429_with_a_positive_retry_after_is_honoured(tmp_path: Path) -> None:
     assert min(fake.slept) >= 7.0 and 7.0 in fake.slept  # waited what Concur asked, not less
 
 
-@pytest.mark.parametrize(("status", "page"), [
-    (500, ("identity", 1)), (502, ("spend", 2)), (503, ("identity", 1)), (504, ("spend", 3)),
-])
-def test_each_5xx_is_retried_then_the_page_is_read(tmp_path: Path, status: int,
-                                                   page: tuple[str, int]) -> None:
-    config = SimulatorConfig(users=400, seed=6, fail_page=page, fail_status=status,
-                             fail_times=2)
+@pytest.mark.parametrize(
+    ("status", "page"),
+    [
+        (500, ("identity", 1)),
+        (502, ("spend", 2)),
+        (503, ("identity", 1)),
+        (504, ("spend", 3)),
+    ],
+)
+def test_each_5xx_is_retried_then_the_page_is_read(
+    tmp_path: Path, status: int, page: tuple[str, int]
+) -> None:
+    config = SimulatorConfig(users=400, seed=6, fail_page=page, fail_status=status, fail_times=2)
     with running_simulator(config) as sim:
         settings, secrets = client_for(sim, tmp_path)
         fake = NoWait()
@@ -58,8 +64,10 @@ def test_each_5xx_is_retried_then_the_page_is_read(tmp_path: Path, status: int,
     assert faults == 2 and len(fake.slept) == 2
     assert result.stats is not None and result.stats.retries == 2
     assert len(result.users) == 400
-    assert len(result.spend) + sum(i.kind.name == "ORPHAN_SPEND_RECORD"
-                                   for i in result.issues) == spend_total
+    assert (
+        len(result.spend) + sum(i.kind.name == "ORPHAN_SPEND_RECORD" for i in result.issues)
+        == spend_total
+    )
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])

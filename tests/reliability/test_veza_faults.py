@@ -19,8 +19,9 @@ ATTEMPTS = 5  # oaa.push's default
 BACKOFF = [1.0, 2.0, 4.0, 8.0]
 
 
-def _discover(state: Path, veza: FakeVeza, *args: str,
-              env: dict[str, str] | None = None) -> tuple[int, str]:
+def _discover(
+    state: Path, veza: FakeVeza, *args: str, env: dict[str, str] | None = None
+) -> tuple[int, str]:
     with running_simulator(SimulatorConfig(users=40, seed=3)) as sim:
         result = run_cli(["discover", *args], {**sim_env(sim, state, veza), **(env or {})})
     assert veza.api_key not in result.output and sim.refresh_token not in result.output
@@ -28,8 +29,9 @@ def _discover(state: Path, veza: FakeVeza, *args: str,
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
-def test_veza_5xx_is_retried_then_pushed(state: Path, fake_veza: FakeVeza,
-                                         instant_sleeps: Slept, status: int) -> None:
+def test_veza_5xx_is_retried_then_pushed(
+    state: Path, fake_veza: FakeVeza, instant_sleeps: Slept, status: int
+) -> None:
     fake_veza.fail_next(2, status)
     code, out = _discover(state, fake_veza)
     assert code == 0 and "pushed to Veza" in out
@@ -44,8 +46,10 @@ def test_veza_5xx_every_time_exits_1_and_the_snapshot_is_not_marked_pushed(
     fake_veza.fail_next(100, 503)
     code, last = _discover(state, fake_veza)
     assert code == 1
-    assert last == (f"error: Veza failed the push with HTTP 503 after {ATTEMPTS} attempts: "
-                    "try again later; if it persists, contact Veza support")
+    assert last == (
+        f"error: Veza failed the push with HTTP 503 after {ATTEMPTS} attempts: "
+        "try again later; if it persists, contact Veza support"
+    )
     assert fake_veza.pushes == [] and instant_sleeps.veza == BACKOFF
     [snapshot] = SnapshotStore(state).list()
     assert snapshot.pushed_at is None  # not a baseline for the next run's shrink guard
@@ -54,8 +58,12 @@ def test_veza_5xx_every_time_exits_1_and_the_snapshot_is_not_marked_pushed(
 def test_veza_4xx_with_details_is_not_retried_and_names_them(
     state: Path, fake_veza: FakeVeza, instant_sleeps: Slept
 ) -> None:
-    fake_veza.fail_next(1, 400, message="invalid payload", details=[
-        {"message": "local_users[3].custom_properties.start_date: invalid timestamp"}])
+    fake_veza.fail_next(
+        1,
+        400,
+        message="invalid payload",
+        details=[{"message": "local_users[3].custom_properties.start_date: invalid timestamp"}],
+    )
     code, last = _discover(state, fake_veza)
     assert code == 1 and last.startswith("error: Veza rejected the push (HTTP 400): ")
     assert "invalid payload" in last and "start_date: invalid timestamp" in last
@@ -77,9 +85,10 @@ def test_veza_not_answering_times_out_and_fails_in_bounded_time(
     """``timeout_s`` (here 0.2 s from the config file) bounds every Veza request too."""
     config = tmp_path / "oaa-concur.toml"
     config.write_text("timeout_s = 0.2\n", encoding="utf-8")
-    code, last = _discover(state, fake_veza, "--config", str(config),
-                           env={"VEZA_URL": silent_veza})
+    code, last = _discover(state, fake_veza, "--config", str(config), env={"VEZA_URL": silent_veza})
     assert code == 1
-    assert last == (f"error: cannot reach Veza at {silent_veza} after {ATTEMPTS} attempts: "
-                    "check VEZA_URL and the network/proxy")
+    assert last == (
+        f"error: cannot reach Veza at {silent_veza} after {ATTEMPTS} attempts: "
+        "check VEZA_URL and the network/proxy"
+    )
     assert instant_sleeps.veza == BACKOFF and fake_veza.requests == []

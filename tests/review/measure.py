@@ -25,8 +25,10 @@ def main(n: int) -> None:
         store = SnapshotStore(Path(tmp))
         t = time.perf_counter()
         snap = store.record(result)
-        print(f"record {n} users: {time.perf_counter() - t:.2f} s, "
-              f"file {(Path(tmp) / 'snapshots.sqlite').stat().st_size / 1e6:.1f} MB")
+        print(
+            f"record {n} users: {time.perf_counter() - t:.2f} s, "
+            f"file {(Path(tmp) / 'snapshots.sqlite').stat().st_size / 1e6:.1f} MB"
+        )
         t = time.perf_counter()
         loaded = store.load(snap)
         print(f"load: {time.perf_counter() - t:.2f} s, equal: {loaded == result}")
@@ -38,8 +40,10 @@ def main(n: int) -> None:
             t = time.perf_counter()
             path = Path(tmp) / f"report.{fmt}"
             write_private(path, render(content, fmt))
-            print(f"{fmt}: {time.perf_counter() - t:.2f} s, {path.stat().st_size / 1e6:.1f} MB, "
-                  f"{len(content['grants'])} grants")
+            print(
+                f"{fmt}: {time.perf_counter() - t:.2f} s, {path.stat().st_size / 1e6:.1f} MB, "
+                f"{len(content['grants'])} grants"
+            )
             if fmt == "html" and len(sys.argv) > 2:
                 Path(sys.argv[2]).write_bytes(path.read_bytes())
 

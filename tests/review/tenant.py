@@ -31,13 +31,24 @@ def _dt(y: int, m: int, d: int) -> datetime:
 
 def _user(uid: str, name: str, *, active: bool = True, email: bool = True, **kw: object) -> User:
     emails = (Email(f"{uid[2:]}@example.com", "work"),) if email else ()
-    return User(id=uid, user_name=f"{uid[2:]}@example.com", display_name=name, active=active,
-                emails=emails, cost_center=kw.pop("cost_center", "CC-100"),  # type: ignore[arg-type]
-                entitlements=("Expense",), **kw)  # type: ignore[arg-type]
+    return User(
+        id=uid,
+        user_name=f"{uid[2:]}@example.com",
+        display_name=name,
+        active=active,
+        emails=emails,
+        cost_center=kw.pop("cost_center", "CC-100"),  # type: ignore[arg-type]
+        entitlements=("Expense",),
+        **kw,
+    )  # type: ignore[arg-type]
 
 
-def _profile(uid: str, *roles: RoleGrant, approvers: tuple[ApproverEdge, ...] = (),
-             delegates: tuple[DelegateEdge, ...] = ()) -> SpendProfile:
+def _profile(
+    uid: str,
+    *roles: RoleGrant,
+    approvers: tuple[ApproverEdge, ...] = (),
+    delegates: tuple[DelegateEdge, ...] = (),
+) -> SpendProfile:
     return SpendProfile(uid, tuple(roles), approvers, delegates)
 
 
@@ -63,28 +74,49 @@ def profiles() -> dict[str, SpendProfile]:
     g = RoleGrant
     delegations = (
         DelegateEdge("u-alice", "u-ken", "expense", ("canApprove", "canSubmit")),
-        DelegateEdge("u-alice", "u-leo", "expense", ("canApprove",),
-                     temporary_from=_dt(2025, 5, 1), temporary_to=_dt(2025, 6, 1)),
+        DelegateEdge(
+            "u-alice",
+            "u-leo",
+            "expense",
+            ("canApprove",),
+            temporary_from=_dt(2025, 5, 1),
+            temporary_to=_dt(2025, 6, 1),
+        ),
     )
     items = [
-        _profile("u-alice", g("EXP_APPROVER"), g("EXP_PROCESSOR", ("R&D-QA-Exp",)),
-                 delegates=delegations),
+        _profile(
+            "u-alice", g("EXP_APPROVER"), g("EXP_PROCESSOR", ("R&D-QA-Exp",)), delegates=delegations
+        ),
         _profile("u-bob", g("SHD_EMPLOYEE_ADMIN", ("HR",)), g("SHD_PAYROLL_ADMIN")),
         _profile("u-carol", g("EXP_USER")),
         _profile("u-dave", g("EXP_CONFIG_ADMIN")),
         _profile("u-erin", g("INV_VENDOR_ADMIN", ("INV-East",)), g("INV_PMT_MANAGER")),
         _profile("u-frank", g("SHD_ROLE_ADMIN"), g("REQ_APPROVER")),
         _profile("u-grace", g("EXP_USER")),
-        _profile("u-ivan", g("EXP_USER"), approvers=(
-            ApproverEdge("u-ivan", "u-ghost", "report", primary=True),
-            ApproverEdge("u-ivan", "u-dave", "cashAdvance"))),
-        _profile("u-judy", g("EXP_APPROVER"), approvers=(
-            ApproverEdge("u-judy", "u-judy", "report", primary=True),)),
-        _profile("u-ken", g("EXP_USER"), approvers=(
-            ApproverEdge("u-ken", "u-bob", "report"),
-            ApproverEdge("u-ken", "u-alice", "cashAdvance"))),
-        _profile("u-leo", g("XYZ_CUSTOM_ROLE"), approvers=(
-            ApproverEdge("u-leo", "u-alice", "report"),)),
+        _profile(
+            "u-ivan",
+            g("EXP_USER"),
+            approvers=(
+                ApproverEdge("u-ivan", "u-ghost", "report", primary=True),
+                ApproverEdge("u-ivan", "u-dave", "cashAdvance"),
+            ),
+        ),
+        _profile(
+            "u-judy",
+            g("EXP_APPROVER"),
+            approvers=(ApproverEdge("u-judy", "u-judy", "report", primary=True),),
+        ),
+        _profile(
+            "u-ken",
+            g("EXP_USER"),
+            approvers=(
+                ApproverEdge("u-ken", "u-bob", "report"),
+                ApproverEdge("u-ken", "u-alice", "cashAdvance"),
+            ),
+        ),
+        _profile(
+            "u-leo", g("XYZ_CUSTOM_ROLE"), approvers=(ApproverEdge("u-leo", "u-alice", "report"),)
+        ),
         _profile("u-mia", g("EXP_APPROVER"), g("EXP_PROCESSOR")),
     ]
     return {p.user_id: p for p in items}
@@ -92,15 +124,26 @@ def profiles() -> dict[str, SpendProfile]:
 
 def tenant() -> DiscoveryResult:
     return DiscoveryResult(
-        company=Company(id="c0ffee00-0000-4000-8000-000000000001",
-                        geolocation="https://us2.api.concursolutions.com", name="Acme Test"),
+        company=Company(
+            id="c0ffee00-0000-4000-8000-000000000001",
+            geolocation="https://us2.api.concursolutions.com",
+            name="Acme Test",
+        ),
         users=users(),
         spend=profiles(),
-        issues=[DataIssue(IssueKind.ORPHAN_SPEND_RECORD, "u-orphan", "no Identity user"),
-                DataIssue(IssueKind.UNKNOWN_ROLE_CODE, "XYZ_CUSTOM_ROLE", "not in catalogue")],
-        stats=RunStats(started_at=_dt(2025, 6, 15), duration_s=1.5, requests=4,
-                       token_requests=1, identity_pages=1, spend_pages=1,
-                       granted_scopes=("identity.user.core.read",)),
+        issues=[
+            DataIssue(IssueKind.ORPHAN_SPEND_RECORD, "u-orphan", "no Identity user"),
+            DataIssue(IssueKind.UNKNOWN_ROLE_CODE, "XYZ_CUSTOM_ROLE", "not in catalogue"),
+        ],
+        stats=RunStats(
+            started_at=_dt(2025, 6, 15),
+            duration_s=1.5,
+            requests=4,
+            token_requests=1,
+            identity_pages=1,
+            spend_pages=1,
+            granted_scopes=("identity.user.core.read",),
+        ),
     )
 
 
@@ -122,13 +165,22 @@ EXEMPTION_EXPIRES = date(2025, 12, 31)
 # finding id -> (severity, user ids, role codes); exact and complete for tenant() at NOW.
 EXPECTED: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "TERMINATED_ACTIVE:u-bob": (
-        "critical", ("u-bob",), ("SHD_EMPLOYEE_ADMIN", "SHD_PAYROLL_ADMIN")),
+        "critical",
+        ("u-bob",),
+        ("SHD_EMPLOYEE_ADMIN", "SHD_PAYROLL_ADMIN"),
+    ),
     "SOD-INV-VENDOR-PAY:u-erin": ("critical", ("u-erin",), ("INV_PMT_MANAGER", "INV_VENDOR_ADMIN")),
     "SOD-EXP-APPROVE-PROCESS:u-alice": ("high", ("u-alice",), ("EXP_APPROVER", "EXP_PROCESSOR")),
     "SOD-SHD-EMPLOYEE-PAYROLL:u-bob": (
-        "high", ("u-bob",), ("SHD_EMPLOYEE_ADMIN", "SHD_PAYROLL_ADMIN")),
+        "high",
+        ("u-bob",),
+        ("SHD_EMPLOYEE_ADMIN", "SHD_PAYROLL_ADMIN"),
+    ),
     "SOD-SHD-ROLE-ADMIN-APPROVER:u-frank": (
-        "high", ("u-frank",), ("REQ_APPROVER", "SHD_ROLE_ADMIN")),
+        "high",
+        ("u-frank",),
+        ("REQ_APPROVER", "SHD_ROLE_ADMIN"),
+    ),
     "APPROVER_UNKNOWN:u-ivan:u-ghost": ("high", ("u-ivan", "u-ghost"), ()),
     "SELF_APPROVAL:u-judy": ("high", ("u-judy",), ("EXP_APPROVER",)),
     "DELEGATE_SELF_APPROVAL:u-ken:u-alice": ("high", ("u-ken", "u-alice"), ()),

@@ -19,17 +19,22 @@ def _changed() -> DiscoveryResult:
     result = tenant()
     users = [u for u in result.users if u.id != "u-heidi"]
     users = [dataclasses.replace(u, active=False) if u.id == "u-carol" else u for u in users]
-    users = [dataclasses.replace(u, termination_date=NOW) if u.id == "u-ken" else u
-             for u in users]
+    users = [dataclasses.replace(u, termination_date=NOW) if u.id == "u-ken" else u for u in users]
     users.append(User(id="u-new", display_name="Nora New", active=True))
     spend = dict(result.spend)
     alice = spend["u-alice"]
     spend["u-alice"] = dataclasses.replace(
-        alice, roles=(RoleGrant("EXP_APPROVER"), RoleGrant("EXP_PROCESSOR", ("R&D", "QA"))),
-        delegates=alice.delegates[:1])
+        alice,
+        roles=(RoleGrant("EXP_APPROVER"), RoleGrant("EXP_PROCESSOR", ("R&D", "QA"))),
+        delegates=alice.delegates[:1],
+    )
     spend["u-ken"] = dataclasses.replace(
-        spend["u-ken"], approvers=(ApproverEdge("u-ken", "u-judy", "report"),
-                                   ApproverEdge("u-ken", "u-alice", "cashAdvance")))
+        spend["u-ken"],
+        approvers=(
+            ApproverEdge("u-ken", "u-judy", "report"),
+            ApproverEdge("u-ken", "u-alice", "cashAdvance"),
+        ),
+    )
     return dataclasses.replace(result, users=users, spend=spend)
 
 
@@ -38,10 +43,13 @@ def test_diff_lists_each_change():
     assert d.users_added == ["u-new"] and d.users_removed == ["u-heidi"]
     assert d.status_changes == [
         StatusChange("u-carol", "active", "true", "false"),
-        StatusChange("u-ken", "termination_date", None, "2025-06-15")]
+        StatusChange("u-ken", "termination_date", None, "2025-06-15"),
+    ]
     assert d.grants_gained == [("u-alice", "EXP_PROCESSOR", ("R&D", "QA"))]
-    assert d.grants_lost == [("u-alice", "EXP_PROCESSOR", ("R&D-QA-Exp",)),
-                             ("u-heidi", "ENTITLEMENT_EXPENSE", ())]
+    assert d.grants_lost == [
+        ("u-alice", "EXP_PROCESSOR", ("R&D-QA-Exp",)),
+        ("u-heidi", "ENTITLEMENT_EXPENSE", ()),
+    ]
     assert d.approvers_added == [("u-ken", "u-judy", "report")]
     assert d.approvers_removed == [("u-ken", "u-bob", "report")]
     assert d.delegates_added == []
@@ -59,12 +67,15 @@ def test_diff_command_text_and_json(tmp_path: Path):
     assert f"snapshot {first} -> {second}" in out.output
     assert "+ user Nora New (u-new)" in out.output
     assert "- approver Bob Leaver (u-bob) approves Ken Delegate (u-ken) (report)" in out.output
-    out = runner.invoke(main, ["diff", str(second), str(first), "--format", "json",
-                               "--state-dir", str(tmp_path)])
+    out = runner.invoke(
+        main, ["diff", str(second), str(first), "--format", "json", "--state-dir", str(tmp_path)]
+    )
     doc = json.loads(out.output)
     assert (doc["old"], doc["new"], doc["users_added"]) == (second, first, ["u-heidi"])
-    assert doc["grants_gained"] == [["u-alice", "EXP_PROCESSOR", ["R&D-QA-Exp"]],
-                                    ["u-heidi", "ENTITLEMENT_EXPENSE", []]]
+    assert doc["grants_gained"] == [
+        ["u-alice", "EXP_PROCESSOR", ["R&D-QA-Exp"]],
+        ["u-heidi", "ENTITLEMENT_EXPENSE", []],
+    ]
 
 
 def test_diff_needs_two_snapshots(tmp_path: Path):

@@ -23,7 +23,8 @@ def test_every_finding_is_known_in_advance():
     assert got == EXPECTED
     assert all(f.exemption is None for f in findings)
     assert [f.severity for f in findings] == sorted(
-        (f.severity for f in findings), key=["critical", "high", "medium", "low", "info"].index)
+        (f.severity for f in findings), key=["critical", "high", "medium", "low", "info"].index
+    )
 
 
 def test_each_explanation_is_one_sentence_naming_the_user():
@@ -49,7 +50,8 @@ def test_active_exemption_applies_and_expired_one_does_not(tmp_path: Path):
     assert f["SOD-SHD-ROLE-ADMIN-APPROVER:u-frank"].exemption is None  # expired 2025-01-31
     assert counts(findings)["critical"] == 1
     assert summary_line(findings) == (
-        "21 findings: 1 critical, 6 high, 4 medium, 3 low, 7 info (1 exempted)")
+        "21 findings: 1 critical, 6 high, 4 medium, 3 low, 7 info (1 exempted)"
+    )
     assert [x.id for x in at_or_above(findings, "critical")] == ["TERMINATED_ACTIVE:u-bob"]
     # The day after it expires, the exemption stops applying.
     later = find(tenant(), load_rules(path), now=NOW.replace(year=2026, month=1, day=1))
@@ -64,12 +66,13 @@ def test_time_moves_findings():
     earlier = _by_id(find(tenant(), default_rules(), now=NOW - timedelta(days=30)))
     assert earlier["DELEGATE_SELF_APPROVAL:u-leo:u-alice"].user_ids == ("u-leo", "u-alice")
     assert "DELEGATE_SELF_APPROVAL:u-leo:u-alice" not in _by_id(
-        find(tenant(), default_rules(), now=NOW))
+        find(tenant(), default_rules(), now=NOW)
+    )
 
 
 def test_user_rules_add_replace_and_disable(tmp_path: Path):
     path = tmp_path / "rules.toml"
-    path.write_text('''
+    path.write_text("""
 disable = ["SOD-EXP-APPROVE-PROCESS"]
 [[rules]]
 id = "ACME-PROCESS-APPROVE"
@@ -77,7 +80,7 @@ severity = "medium"
 title = "Processor who approves"
 why = "can process items they also approve"
 conflict = [["EXP_PROCESSOR"], ["@approver"]]
-''')
+""")
     f = _by_id(find(tenant(), load_rules(path), now=NOW))
     assert "SOD-EXP-APPROVE-PROCESS:u-alice" not in f
     mine = f["ACME-PROCESS-APPROVE:u-alice"]
@@ -85,18 +88,26 @@ conflict = [["EXP_PROCESSOR"], ["@approver"]]
     assert "ACME-PROCESS-APPROVE:u-mia" not in f  # inactive users are not SoD-checked
 
 
-@pytest.mark.parametrize(("text", "words"), [
-    ("[[rules]\n", "not valid TOML"),
-    ('[[rules]]\nid="X"\nseverity="high"\ntitle="t"\nwhy="w"\nconflict=[["A"]]\n', "two"),
-    ('[[rules]]\nid="X"\nseverity="urgent"\ntitle="t"\nwhy="w"\nconflict=[["A"],["B"]]\n',
-     "severity"),
-    ('[[rules]]\nid="X:1"\nseverity="high"\ntitle="t"\nwhy="w"\nconflict=[["A"],["B"]]\n', "id"),
-    ('[[exemptions]]\nuser="u"\nrule="R"\nexpires=2026-01-01\n', "missing keys ['reason']"),
-    ('[[exemptions]]\nuser="u"\nrule="R"\nreason="r"\nexpires="soon"\n', "expires"),
-    ('[[exemptions]]\nuser="u"\nrule="R"\nreason="r"\nexpiry=2026-01-01\n', "unknown keys"),
-    ('disable = ["NOPE"]\n', "disables unknown rules"),
-    ('colour = "red"\n', "unknown top-level keys"),
-])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("[[rules]\n", "not valid TOML"),
+        ('[[rules]]\nid="X"\nseverity="high"\ntitle="t"\nwhy="w"\nconflict=[["A"]]\n', "two"),
+        (
+            '[[rules]]\nid="X"\nseverity="urgent"\ntitle="t"\nwhy="w"\nconflict=[["A"],["B"]]\n',
+            "severity",
+        ),
+        (
+            '[[rules]]\nid="X:1"\nseverity="high"\ntitle="t"\nwhy="w"\nconflict=[["A"],["B"]]\n',
+            "id",
+        ),
+        ('[[exemptions]]\nuser="u"\nrule="R"\nexpires=2026-01-01\n', "missing keys ['reason']"),
+        ('[[exemptions]]\nuser="u"\nrule="R"\nreason="r"\nexpires="soon"\n', "expires"),
+        ('[[exemptions]]\nuser="u"\nrule="R"\nreason="r"\nexpiry=2026-01-01\n', "unknown keys"),
+        ('disable = ["NOPE"]\n', "disables unknown rules"),
+        ('colour = "red"\n', "unknown top-level keys"),
+    ],
+)
 def test_malformed_rules_file_is_one_config_error(tmp_path: Path, text: str, words: str):
     path = tmp_path / "rules.toml"
     path.write_text(text)

@@ -42,12 +42,21 @@ def test_csv_one_row_per_grant_with_reviewer_columns(tmp_path: Path):
     by_key = {(r["user_id"], r["role_code"]): r for r in rows}
     alice = by_key["u-alice", "EXP_PROCESSOR"]
     assert (alice["scope"], alice["privileged"], alice["manager_name"]) == (
-        "role groups: R&D-QA-Exp", "no", "Judy Self")
+        "role groups: R&D-QA-Exp",
+        "no",
+        "Judy Self",
+    )
     assert alice["findings"].split() == [
-        "DELEGATE_SELF_APPROVAL:u-ken:u-alice", "SOD-EXP-APPROVE-PROCESS:u-alice"]
+        "DELEGATE_SELF_APPROVAL:u-ken:u-alice",
+        "SOD-EXP-APPROVE-PROCESS:u-alice",
+    ]
     bob = by_key["u-bob", "SHD_PAYROLL_ADMIN"]
     assert (bob["status"], bob["privileged"], bob["role_name"], bob["product"]) == (
-        "terminated-active", "yes", "Payroll Administrator", "Shared")
+        "terminated-active",
+        "yes",
+        "Payroll Administrator",
+        "Shared",
+    )
     assert by_key["u-dave", "EXP_CONFIG_ADMIN"]["status"] == "inactive"
     assert by_key["u-erin", "INV_PMT_MANAGER"]["cost_center"] == "'=SUM(A1)"  # no formula
     assert by_key["u-grace", "EXP_USER"]["email"] == ""
@@ -58,26 +67,31 @@ def test_json_has_the_same_content_for_machines(tmp_path: Path, rules_path: Path
     doc = json.loads(_write(tmp_path, "json", rules_path))
     assert {f["id"] for f in doc["findings"]} == set(EXPECTED)
     summary = doc["summary"]
-    assert (summary["users"], summary["active"], summary["inactive"],
-            summary["terminated_active"]) == (13, 9, 3, 1)
+    assert (
+        summary["users"],
+        summary["active"],
+        summary["inactive"],
+        summary["terminated_active"],
+    ) == (13, 9, 3, 1)
     assert (summary["grants"], summary["privileged_users"], summary["exempted"]) == (30, 4, 1)
     assert summary["findings"] == {"critical": 1, "high": 6, "medium": 4, "low": 3, "info": 7}
-    assert doc["charts"]["users_by_status"] == {
-        "active": 9, "inactive": 3, "terminated-active": 1}
+    assert doc["charts"]["users_by_status"] == {"active": 9, "inactive": 3, "terminated-active": 1}
     assert doc["charts"]["privileged_holders"]["SHD_ROLE_ADMIN"] == 1
     erin = next(f for f in doc["findings"] if f["id"] == "SOD-INV-VENDOR-PAY:u-erin")
     assert erin["exemption"]["expires"] == "2025-12-31"
     assert [e["active"] for e in doc["exemptions"]] == [True, False]
     assert len(doc["grants"]) == 30 and doc["company"]["name"] == "Acme Test"
-    assert doc["data_issues"][0] == {"kind": "orphan_spend_record", "subject": "u-orphan",
-                                     "detail": "no Identity user"}
+    assert doc["data_issues"][0] == {
+        "kind": "orphan_spend_record",
+        "subject": "u-orphan",
+        "detail": "no Identity user",
+    }
 
 
 def test_html_is_self_contained_and_escaped(tmp_path: Path, rules_path: Path):
     page = _write(tmp_path, "html", rules_path)
     for forbidden in ("http://", "https://", "<script src", "<link", "url(", "@import", "//cdn"):
-        assert forbidden not in page.replace(
-            "https://us2.api.concursolutions.com", ""), forbidden
+        assert forbidden not in page.replace("https://us2.api.concursolutions.com", ""), forbidden
     assert "Content-Security-Policy" in page and "default-src 'none'" in page
     assert "Ivan &lt;b&gt;&amp;&lt;/b&gt; Chains" in page  # autoescaped in the findings
     assert "<b>&</b>" not in page
@@ -98,7 +112,8 @@ def test_report_without_snapshot_says_what_to_do(tmp_path: Path):
     assert out.exit_code == 2
     assert out.output.strip().splitlines()[-1] == (
         f"error: No snapshot in {tmp_path / 'state'} yet: run `oaa-concur discover` or "
-        "`oaa-concur demo` first")
+        "`oaa-concur demo` first"
+    )
 
 
 def test_report_command_and_fail_on(tmp_path: Path, rules_path: Path):
@@ -107,15 +122,28 @@ def test_report_command_and_fail_on(tmp_path: Path, rules_path: Path):
     out = _cli(tmp_path, "report", "--out", str(target), *AS_OF)
     assert out.exit_code == 0, out.output  # findings alone never fail the run
     assert "22 findings: 2 critical" in out.output and target.exists()
-    out = _cli(tmp_path, "report", "--format", "csv", "--out", str(target), "--fail-on", "high",
-               *AS_OF)
+    out = _cli(
+        tmp_path, "report", "--format", "csv", "--out", str(target), "--fail-on", "high", *AS_OF
+    )
     assert out.exit_code == 1 and "8 findings at or above high" in out.output
     waiver = rules_path.read_text() + (
         '\n[[exemptions]]\nuser = "u-bob"\nrule = "TERMINATED_ACTIVE"\nreason = "HR lag"\n'
-        'expires = 2025-06-30\n')
+        "expires = 2025-06-30\n"
+    )
     rules_path.write_text(waiver)
-    out = _cli(tmp_path, "report", "--format", "json", "--out", "-", "--rules", str(rules_path),
-               "--fail-on", "critical", *AS_OF)
+    out = _cli(
+        tmp_path,
+        "report",
+        "--format",
+        "json",
+        "--out",
+        "-",
+        "--rules",
+        str(rules_path),
+        "--fail-on",
+        "critical",
+        *AS_OF,
+    )
     assert out.exit_code == 0, out.output
     assert json.loads(out.output)["summary"]["findings"]["critical"] == 0
 

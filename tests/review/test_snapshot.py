@@ -29,8 +29,10 @@ def test_round_trip_keeps_every_field(tmp_path: Path):
     loaded = store.load(snap_id)
     assert loaded == original
     assert [u.id for u in loaded.users] == [u.id for u in original.users]
-    assert loaded.spend["u-alice"].delegates[1].temporary_to == original.spend[
-        "u-alice"].delegates[1].temporary_to
+    assert (
+        loaded.spend["u-alice"].delegates[1].temporary_to
+        == original.spend["u-alice"].delegates[1].temporary_to
+    )
     assert stat.S_IMODE((tmp_path / "state" / FILE_NAME).stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "state").stat().st_mode) == 0o700
 
@@ -89,14 +91,21 @@ def test_migrates_a_version_1_store(tmp_path: Path):
     migrate_to(path, 1)
     rows = result_rows(tenant())
     with sqlite3.connect(path) as db:  # what version 1 of the code wrote
-        db.execute("INSERT INTO snapshots (taken_at, company_id, company_name, geolocation,"
-                   " user_count, duration_s, stats) VALUES (?, ?, ?, ?, 13, NULL, NULL)",
-                   (NOW.isoformat(), "c0ffee00-0000-4000-8000-000000000001", "Acme Test",
-                    "https://us2.api.concursolutions.com"))
+        db.execute(
+            "INSERT INTO snapshots (taken_at, company_id, company_name, geolocation,"
+            " user_count, duration_s, stats) VALUES (?, ?, ?, ?, 13, NULL, NULL)",
+            (
+                NOW.isoformat(),
+                "c0ffee00-0000-4000-8000-000000000001",
+                "Acme Test",
+                "https://us2.api.concursolutions.com",
+            ),
+        )
         for table, table_rows in rows.items():
             for row in table_rows:
-                db.execute(f"INSERT INTO {table} VALUES ({', '.join('?' * (len(row) + 1))})",
-                           (1, *row))
+                db.execute(
+                    f"INSERT INTO {table} VALUES ({', '.join('?' * (len(row) + 1))})", (1, *row)
+                )
     store = SnapshotStore(tmp_path)
     info = store.list()[0]
     assert (info.grant_count, info.issue_count, info.pushed_at) == (17, 2, None)  # backfilled
@@ -125,7 +134,8 @@ def test_corrupted_file_is_one_sentence(tmp_path: Path):
 
 
 def test_minimal_result_round_trips(tmp_path: Path):
-    bare = DiscoveryResult(company=Company("c1", "https://us.api.concursolutions.com"),
-                           users=[], spend={})
+    bare = DiscoveryResult(
+        company=Company("c1", "https://us.api.concursolutions.com"), users=[], spend={}
+    )
     store = SnapshotStore(tmp_path)
     assert store.load(store.record(bare)) == bare

@@ -37,10 +37,17 @@ def test_second_discover_is_stopped_by_the_lock_before_any_refresh(tmp_path: Pat
     assert not (state / "snapshots.sqlite").exists()
 
 
-@pytest.mark.parametrize("logger", ["httpx", "httpcore.http11", "oaaclient.client",
-                                    "urllib3.connectionpool", "oaa_concur.concur.auth"])
-def test_every_handler_sees_redacted_records(logger: str, caplog: pytest.LogCaptureFixture
-                                             ) -> None:
+@pytest.mark.parametrize(
+    "logger",
+    [
+        "httpx",
+        "httpcore.http11",
+        "oaaclient.client",
+        "urllib3.connectionpool",
+        "oaa_concur.concur.auth",
+    ],
+)
+def test_every_handler_sees_redacted_records(logger: str, caplog: pytest.LogCaptureFixture) -> None:
     secret = "tok-for-every-handler-8c1f2a"
     seen: list[str] = []
 

@@ -36,8 +36,16 @@ def _runs(tmp_path: Path) -> list[list[str]]:
     out = tmp_path / "out"
     return [
         ["discover", "-vv", "--concurrency", "1", "--save-json", str(out / "payload-text.json")],
-        ["discover", "-vv", "--concurrency", "1", "--log-format", "json",
-         "--save-json", str(out / "payload-json.json")],
+        [
+            "discover",
+            "-vv",
+            "--concurrency",
+            "1",
+            "--log-format",
+            "json",
+            "--save-json",
+            str(out / "payload-json.json"),
+        ],
         ["auth", "check", "-vv"],
         ["report", "-vv", "--format", "html", "--out", str(out / "report.html")],
         ["report", "-vv", "--format", "csv", "--out", str(out / "report.csv")],
@@ -53,16 +61,22 @@ def _found(secrets: dict[str, str], text: str | bytes, where: str) -> list[str]:
     return [f"{label} in {where}" for label, value in secrets.items() if value.encode() in data]
 
 
-def test_no_secret_in_any_output_log_or_file(tmp_path: Path, fake_veza: FakeVeza,
-                                             caplog: pytest.LogCaptureFixture) -> None:
+def test_no_secret_in_any_output_log_or_file(
+    tmp_path: Path, fake_veza: FakeVeza, caplog: pytest.LogCaptureFixture
+) -> None:
     for name in LOGGERS:
         caplog.set_level(logging.DEBUG, logger=name)
     state = tmp_path / "state"
-    config = SimulatorConfig(users=650, seed=9, rotate_refresh_tokens=True, access_token_ttl=3,
-                             # 0.4 s per clock read: a token lives ~7 reads, so each run needs
-                             # a 401-driven refresh, yet a refreshed token outlives its resend
-                             # even when the two streams interleave (1.0 s was flaky under load)
-                             clock=fast_clock(step=0.4))
+    config = SimulatorConfig(
+        users=650,
+        seed=9,
+        rotate_refresh_tokens=True,
+        access_token_ttl=3,
+        # 0.4 s per clock read: a token lives ~7 reads, so each run needs
+        # a 401-driven refresh, yet a refreshed token outlives its resend
+        # even when the two streams interleave (1.0 s was flaky under load)
+        clock=fast_clock(step=0.4),
+    )
     results: list[tuple[list[str], Result]] = []
     with running_simulator(config) as sim:
         env = sim_env(sim, state, fake_veza)
@@ -91,8 +105,13 @@ def test_no_secret_in_any_output_log_or_file(tmp_path: Path, fake_veza: FakeVeza
 
     current = orjson.loads((state / "credentials.json").read_bytes())["refresh_token"]
     files = sorted(p for p in tmp_path.rglob("*") if p.is_file())
-    assert {p.name for p in files} >= {"credentials.json", "snapshots.sqlite",
-                                       "payload-text.json", "report.html", "report.csv"}
+    assert {p.name for p in files} >= {
+        "credentials.json",
+        "snapshots.sqlite",
+        "payload-text.json",
+        "report.html",
+        "report.csv",
+    }
     for path in files:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path  # secrets or personal data
         data = path.read_bytes()

@@ -20,7 +20,8 @@ from tests.fakes.veza import FakeVeza
 
 # None unsets a variable for the run (an empty lower-case one would cancel the upper-case one).
 _NO_PROXY_ENV: dict[str, str | None] = dict.fromkeys(
-    ("NO_PROXY", "no_proxy", "http_proxy", "https_proxy", "all_proxy"))
+    ("NO_PROXY", "no_proxy", "http_proxy", "https_proxy", "all_proxy")
+)
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +30,9 @@ def sim() -> Iterator[RunningSimulator]:
         yield running
 
 
-def env_for(sim: RunningSimulator, state: Path, veza: FakeVeza | None = None,
-            **extra: str) -> dict[str, str | None]:
+def env_for(
+    sim: RunningSimulator, state: Path, veza: FakeVeza | None = None, **extra: str
+) -> dict[str, str | None]:
     token = sim.state.tokens.new_refresh_token()
     return {**sim_env(sim, state, veza), **_NO_PROXY_ENV, "CONCUR_REFRESH_TOKEN": token, **extra}
 
@@ -41,8 +43,9 @@ def last_line(result: Result) -> str:
 
 
 @pytest.mark.parametrize("var", ["CONCUR_URL", "VEZA_URL"])
-def test_plain_http_to_a_remote_host_is_refused(var: str, sim: RunningSimulator,
-                                                tmp_path: Path, fake_veza: FakeVeza) -> None:
+def test_plain_http_to_a_remote_host_is_refused(
+    var: str, sim: RunningSimulator, tmp_path: Path, fake_veza: FakeVeza
+) -> None:
     env = env_for(sim, tmp_path, fake_veza, **{var: "http://example.com"})
     result = run_cli(["discover"], env)
     assert result.exit_code == 2, result.output
@@ -51,7 +54,8 @@ def test_plain_http_to_a_remote_host_is_refused(var: str, sim: RunningSimulator,
 
 
 def test_untrusted_certificate_is_refused_and_ca_bundle_fixes_it(
-        sim: RunningSimulator, tmp_path: Path, fake_veza: FakeVeza) -> None:
+    sim: RunningSimulator, tmp_path: Path, fake_veza: FakeVeza
+) -> None:
     env = env_for(sim, tmp_path, fake_veza)
     env.pop("REQUESTS_CA_BUNDLE")  # the fake Veza's CA is trusted by nothing now
     refused = run_cli(["discover"], env)
@@ -63,15 +67,18 @@ def test_untrusted_certificate_is_refused_and_ca_bundle_fixes_it(
     assert len(fake_veza.pushes) == 1
 
 
-def test_missing_ca_bundle_is_a_config_error(sim: RunningSimulator, tmp_path: Path,
-                                             fake_veza: FakeVeza) -> None:
-    result = run_cli(["discover", "--ca-bundle", str(tmp_path / "nope.pem")],
-                     env_for(sim, tmp_path, fake_veza))
+def test_missing_ca_bundle_is_a_config_error(
+    sim: RunningSimulator, tmp_path: Path, fake_veza: FakeVeza
+) -> None:
+    result = run_cli(
+        ["discover", "--ca-bundle", str(tmp_path / "nope.pem")], env_for(sim, tmp_path, fake_veza)
+    )
     assert result.exit_code == 2 and "nope.pem" in last_line(result)
 
 
 def test_concur_calls_and_the_veza_push_go_through_the_proxies(
-        sim: RunningSimulator, tmp_path: Path, fake_veza: FakeVeza) -> None:
+    sim: RunningSimulator, tmp_path: Path, fake_veza: FakeVeza
+) -> None:
     with LocalProxy.running() as proxy:
         env = env_for(sim, tmp_path, fake_veza, HTTP_PROXY=proxy.url, HTTPS_PROXY=proxy.url)
         result = run_cli(["discover"], env)
@@ -85,11 +92,18 @@ def test_concur_calls_and_the_veza_push_go_through_the_proxies(
     assert len(fake_veza.pushes) == 1
 
 
-def test_no_proxy_bypasses_the_proxy(sim: RunningSimulator, tmp_path: Path,
-                                     fake_veza: FakeVeza) -> None:
+def test_no_proxy_bypasses_the_proxy(
+    sim: RunningSimulator, tmp_path: Path, fake_veza: FakeVeza
+) -> None:
     with LocalProxy.running() as proxy:
-        env = env_for(sim, tmp_path, fake_veza, HTTP_PROXY=proxy.url, HTTPS_PROXY=proxy.url,
-                      NO_PROXY="127.0.0.1")
+        env = env_for(
+            sim,
+            tmp_path,
+            fake_veza,
+            HTTP_PROXY=proxy.url,
+            HTTPS_PROXY=proxy.url,
+            NO_PROXY="127.0.0.1",
+        )
         result = run_cli(["discover"], env)
     assert result.exit_code == 0, result.output
     assert proxy.forwarded == [] and proxy.connects == []

@@ -19,8 +19,16 @@ import orjson
 from oaa_concur.simulator import SimulatorConfig, running_simulator
 
 SEARCH = "urn:ietf:params:scim:api:messages:concur:2.0:SearchRequest"
-ATTRS = ["id", "userName", "active", "displayName", "emails", "entitlements", "meta",
-         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]
+ATTRS = [
+    "id",
+    "userName",
+    "active",
+    "displayName",
+    "emails",
+    "entitlements",
+    "meta",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+]
 
 
 async def identity(client: httpx.AsyncClient, url: str) -> int:
@@ -42,8 +50,9 @@ async def spend(client: httpx.AsyncClient, url: str, total: int, concurrency: in
 
     async def one(start: int) -> int:
         async with gate:
-            response = await client.get(f"{url}/profile/spend/v4.1/Users",
-                                        params={"startIndex": start, "count": 100})
+            response = await client.get(
+                f"{url}/profile/spend/v4.1/Users", params={"startIndex": start, "count": 100}
+            )
             return len(orjson.loads(response.content)["Resources"])
 
     return sum(await asyncio.gather(*(one(s) for s in range(1, total + 1, 100))))
@@ -53,9 +62,17 @@ async def fetch_all(env: dict[str, str], concurrency: int) -> str:
     """Sequential Identity cursor pages, then Spend pages ``concurrency`` at a time."""
     url = env["CONCUR_URL"]
     async with httpx.AsyncClient() as auth:
-        token = (await auth.post(f"{url}/oauth2/v0/token", data={
-            "client_id": env["CONCUR_CLIENT_ID"], "client_secret": env["CONCUR_CLIENT_SECRET"],
-            "grant_type": "refresh_token", "refresh_token": env["CONCUR_REFRESH_TOKEN"]})).json()
+        token = (
+            await auth.post(
+                f"{url}/oauth2/v0/token",
+                data={
+                    "client_id": env["CONCUR_CLIENT_ID"],
+                    "client_secret": env["CONCUR_CLIENT_SECRET"],
+                    "grant_type": "refresh_token",
+                    "refresh_token": env["CONCUR_REFRESH_TOKEN"],
+                },
+            )
+        ).json()
     headers = {"Authorization": f"Bearer {token['access_token']}"}
     limits = httpx.Limits(max_connections=concurrency + 2)
     async with httpx.AsyncClient(headers=headers, timeout=60, limits=limits) as client:
@@ -66,9 +83,11 @@ async def fetch_all(env: dict[str, str], concurrency: int) -> str:
         started = time.perf_counter()
         got_spend = await spend(client, url, first.json()["totalResults"], concurrency)
         t_spend = time.perf_counter() - started
-    return (f"identity {got_identity} users in {t_identity:.2f} s; spend {got_spend} records "
-            f"in {t_spend:.2f} s (concurrency {concurrency}); "
-            f"total {t_identity + t_spend:.2f} s")
+    return (
+        f"identity {got_identity} users in {t_identity:.2f} s; spend {got_spend} records "
+        f"in {t_spend:.2f} s (concurrency {concurrency}); "
+        f"total {t_identity + t_spend:.2f} s"
+    )
 
 
 def in_process(users: int, concurrency: int) -> str:
@@ -80,9 +99,19 @@ def separate_process(users: int, concurrency: int) -> str:
     """The simulator as `oaa-concur simulator` in its own process (its own GIL)."""
     with tempfile.TemporaryDirectory() as tmp:
         env_file = Path(tmp) / "env"
-        proc = subprocess.Popen([sys.executable, "-m", "oaa_concur", "simulator", "--users",
-                                 str(users), "--env-file", str(env_file)],
-                                stdout=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "oaa_concur",
+                "simulator",
+                "--users",
+                str(users),
+                "--env-file",
+                str(env_file),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
         try:
             while not env_file.exists() or not env_file.read_text().count("\n") >= 4:
                 time.sleep(0.05)
@@ -97,8 +126,10 @@ def main() -> None:
     users = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     concurrency = int(sys.argv[2]) if len(sys.argv) > 2 else 8
     print(f"users={users}, simulator in its own process: {separate_process(users, concurrency)}")
-    print(f"users={users}, simulator in-process (shares the GIL with the client): "
-          f"{in_process(users, concurrency)}")
+    print(
+        f"users={users}, simulator in-process (shares the GIL with the client): "
+        f"{in_process(users, concurrency)}"
+    )
 
 
 if __name__ == "__main__":

@@ -17,8 +17,9 @@ def token_form(sim: RunningSimulator, **fields: str) -> dict[str, str]:
     return {"client_id": sim.client_id, "client_secret": sim.client_secret, **fields}
 
 
-def refresh(client: httpx.Client, sim: RunningSimulator, token: str | None = None,
-            host: str | None = None) -> httpx.Response:
+def refresh(
+    client: httpx.Client, sim: RunningSimulator, token: str | None = None, host: str | None = None
+) -> httpx.Response:
     form = token_form(sim, grant_type="refresh_token", refresh_token=token or sim.refresh_token)
     return client.post(f"{host or sim.api_url}/oauth2/v0/token", data=form)
 
@@ -29,14 +30,19 @@ def bearer(client: httpx.Client, sim: RunningSimulator) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-def search(client: httpx.Client, sim: RunningSimulator, headers: dict[str, str],
-           **body: Any) -> httpx.Response:
-    return client.post(f"{sim.api_url}/profile/identity/v4.1/Users/.search",
-                       json={"schemas": [SEARCH], **body}, headers=headers)
+def search(
+    client: httpx.Client, sim: RunningSimulator, headers: dict[str, str], **body: Any
+) -> httpx.Response:
+    return client.post(
+        f"{sim.api_url}/profile/identity/v4.1/Users/.search",
+        json={"schemas": [SEARCH], **body},
+        headers=headers,
+    )
 
 
-def all_identity(client: httpx.Client, sim: RunningSimulator, headers: dict[str, str],
-                 **body: Any) -> list[dict[str, Any]]:
+def all_identity(
+    client: httpx.Client, sim: RunningSimulator, headers: dict[str, str], **body: Any
+) -> list[dict[str, Any]]:
     """Follow nextCursor to the end; refuses a repeated cursor."""
     users: list[dict[str, Any]] = []
     seen: set[str] = set()

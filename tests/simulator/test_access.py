@@ -25,9 +25,16 @@ def test_split_geolocation(client) -> None:
     with running_simulator(SimulatorConfig(users=20, split_geolocation=True)) as sim:
         assert sim.url != sim.api_url
         landing_refresh = refresh(client, sim, host=sim.url)
-        exchange = client.post(f"{sim.url}/oauth2/v0/token", data=token_form(
-            sim, grant_type="password", credtype="authtoken", username=sim.company_uuid,
-            password=sim.request_token))
+        exchange = client.post(
+            f"{sim.url}/oauth2/v0/token",
+            data=token_form(
+                sim,
+                grant_type="password",
+                credtype="authtoken",
+                username=sim.company_uuid,
+                password=sim.request_token,
+            ),
+        )
         headers = bearer(client, sim)  # refresh at the data center works
         wrong_host = client.get(f"{sim.url}/profile/identity/v4.1/Users", headers=headers)
         right_host = client.get(f"{sim.api_url}/profile/identity/v4.1/Users", headers=headers)
@@ -40,13 +47,21 @@ def test_split_geolocation(client) -> None:
 
 
 def test_missing_scopes_omit_fields_and_forbid_spend(client) -> None:
-    scopes = tuple(s for s in DEFAULT_SCOPES if s not in (
-        "identity.user.coresensitive.read", "identity.user.enterprise.read",
-        "spend.user.general.read"))
+    scopes = tuple(
+        s
+        for s in DEFAULT_SCOPES
+        if s
+        not in (
+            "identity.user.coresensitive.read",
+            "identity.user.enterprise.read",
+            "spend.user.general.read",
+        )
+    )
     with running_simulator(SimulatorConfig(users=20, scopes=scopes)) as sim:
         headers = bearer(client, sim)
-        users = search(client, sim, headers, attributes=["userName", "emails", "entitlements",
-                                                         ENTERPRISE]).json()["Resources"]
+        users = search(
+            client, sim, headers, attributes=["userName", "emails", "entitlements", ENTERPRISE]
+        ).json()["Resources"]
         default = search(client, sim, headers).json()["Resources"]
         spend = client.get(f"{sim.api_url}/profile/spend/v4.1/Users", headers=headers)
     for user in users + default:
@@ -57,9 +72,15 @@ def test_missing_scopes_omit_fields_and_forbid_spend(client) -> None:
 
 
 def test_requested_scope_subset_limits_the_token(client, sim) -> None:
-    response = client.post(f"{sim.url}/oauth2/v0/token", data=token_form(
-        sim, grant_type="refresh_token", refresh_token=sim.refresh_token,
-        scope="identity.user.ids.read"))
+    response = client.post(
+        f"{sim.url}/oauth2/v0/token",
+        data=token_form(
+            sim,
+            grant_type="refresh_token",
+            refresh_token=sim.refresh_token,
+            scope="identity.user.ids.read",
+        ),
+    )
     assert response.json()["scope"] == "identity.user.ids.read"
     headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
     user = search(client, sim, headers, count=1).json()["Resources"][0]
@@ -79,8 +100,11 @@ def test_attributes_projection_and_request_only_entitlements(client, sim) -> Non
     assert users[0]["entitlements"] == expected["entitlements"]
     whole = search(client, sim, headers, count=1, attributes=[ENTERPRISE]).json()["Resources"]
     assert whole[0][ENTERPRISE] == expected[ENTERPRISE]
-    got = client.get(f"{sim.api_url}/profile/identity/v4.1/Users", headers=headers,
-                     params={"count": 1, "attributes": "userName,entitlements"}).json()
+    got = client.get(
+        f"{sim.api_url}/profile/identity/v4.1/Users",
+        headers=headers,
+        params={"count": 1, "attributes": "userName,entitlements"},
+    ).json()
     assert set(got["Resources"][0]) == {"schemas", "id", "userName", "entitlements"}
     excluded = search(client, sim, headers, count=1, excludedAttributes=["emails"])
     assert "emails" not in excluded.json()["Resources"][0]
@@ -98,9 +122,13 @@ def test_filters(client, sim) -> None:
     one = search(client, sim, headers, filter=f'userName eq "{name}"').json()
     assert one["totalResults"] == 1 and one["Resources"][0]["id"] == tenant.user_id(77)
     cutoff = "2025-01-01T00:00:00Z"
-    recent = all_identity(client, sim, headers, count=1000,
-                          filter=f'active eq true and meta.lastModified gt "{cutoff}"')
-    assert recent and all(u["active"] and u["meta"]["lastModified"] > "2025-01-01"
-                          for u in recent)
-    bad = search(client, sim, headers, filter="displayName co \"x\"")
+    recent = all_identity(
+        client,
+        sim,
+        headers,
+        count=1000,
+        filter=f'active eq true and meta.lastModified gt "{cutoff}"',
+    )
+    assert recent and all(u["active"] and u["meta"]["lastModified"] > "2025-01-01" for u in recent)
+    bad = search(client, sim, headers, filter='displayName co "x"')
     assert bad.status_code == 400 and bad.json()["scimType"] == "invalidFilter"

@@ -25,18 +25,42 @@ def _wait_for(path: Path, proc: subprocess.Popen[str]) -> None:
 def test_cli_runs_writes_env_file_and_stops(tmp_path: Path) -> None:
     env_file = tmp_path / "concur.env"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "oaa_concur", "simulator", "--users", "30", "--seed", "4",
-         "--env-file", str(env_file), "--rotate-refresh-tokens"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "oaa_concur",
+            "simulator",
+            "--users",
+            "30",
+            "--seed",
+            "4",
+            "--env-file",
+            str(env_file),
+            "--rotate-refresh-tokens",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         _wait_for(env_file, proc)
         assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
         env = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
-        assert set(env) == {"CONCUR_URL", "CONCUR_CLIENT_ID", "CONCUR_CLIENT_SECRET",
-                            "CONCUR_REFRESH_TOKEN"}
-        response = httpx.post(f"{env['CONCUR_URL']}/oauth2/v0/token", data={
-            "client_id": env["CONCUR_CLIENT_ID"], "client_secret": env["CONCUR_CLIENT_SECRET"],
-            "grant_type": "refresh_token", "refresh_token": env["CONCUR_REFRESH_TOKEN"]})
+        assert set(env) == {
+            "CONCUR_URL",
+            "CONCUR_CLIENT_ID",
+            "CONCUR_CLIENT_SECRET",
+            "CONCUR_REFRESH_TOKEN",
+        }
+        response = httpx.post(
+            f"{env['CONCUR_URL']}/oauth2/v0/token",
+            data={
+                "client_id": env["CONCUR_CLIENT_ID"],
+                "client_secret": env["CONCUR_CLIENT_SECRET"],
+                "grant_type": "refresh_token",
+                "refresh_token": env["CONCUR_REFRESH_TOKEN"],
+            },
+        )
         assert response.status_code == 200
         assert response.json()["refresh_token"] != env["CONCUR_REFRESH_TOKEN"]
     finally:
@@ -50,5 +74,9 @@ def test_cli_runs_writes_env_file_and_stops(tmp_path: Path) -> None:
 def test_cli_rejects_bad_fault_page() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "oaa_concur", "simulator", "--fail-page", "users:x"],
-        capture_output=True, text=True, timeout=30, env={**os.environ})
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ},
+    )
     assert result.returncode == 2 and "identity:N" in result.stderr

@@ -18,8 +18,11 @@ def client():  # type: ignore[no-untyped-def]
 
 
 def _spend(client: httpx.Client, sim, headers, start: int = 1) -> httpx.Response:  # type: ignore[no-untyped-def]
-    return client.get(f"{sim.api_url}/profile/spend/v4.1/Users",
-                      params={"startIndex": start, "count": 100}, headers=headers)
+    return client.get(
+        f"{sim.api_url}/profile/spend/v4.1/Users",
+        params={"startIndex": start, "count": 100},
+        headers=headers,
+    )
 
 
 def test_429_with_retry_after_and_documented_body(client) -> None:
@@ -73,8 +76,10 @@ def test_fail_page_is_persistent(client) -> None:
     with running_simulator(config) as sim:
         headers = bearer(client, sim)
         first = search(client, sim, headers, count=1000)
-        again = [search(client, sim, headers, count=1000,
-                        cursor=first.json()["nextCursor"]).status_code for _ in range(2)]
+        again = [
+            search(client, sim, headers, count=1000, cursor=first.json()["nextCursor"]).status_code
+            for _ in range(2)
+        ]
     assert first.status_code == 200 and again == [500, 500]
 
 
@@ -94,8 +99,7 @@ def test_malformed_pages(client) -> None:
 async def _concurrent(sim, headers, n: int) -> list[int]:  # type: ignore[no-untyped-def]
     async with httpx.AsyncClient(timeout=10) as aclient:
         url = f"{sim.api_url}/profile/spend/v4.1/Users"
-        responses = await asyncio.gather(*(aclient.get(url, headers=headers)
-                                           for _ in range(n)))
+        responses = await asyncio.gather(*(aclient.get(url, headers=headers) for _ in range(n)))
     return [r.status_code for r in responses]
 
 

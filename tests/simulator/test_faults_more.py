@@ -19,10 +19,14 @@ def client() -> Iterator[httpx.Client]:
         yield c
 
 
-def _spend(client: httpx.Client, sim: RunningSimulator, headers: dict[str, str],
-           start: int = 1) -> httpx.Response:
-    return client.get(f"{sim.api_url}/profile/spend/v4.1/Users",
-                      params={"startIndex": start, "count": 100}, headers=headers)
+def _spend(
+    client: httpx.Client, sim: RunningSimulator, headers: dict[str, str], start: int = 1
+) -> httpx.Response:
+    return client.get(
+        f"{sim.api_url}/profile/spend/v4.1/Users",
+        params={"startIndex": start, "count": 100},
+        headers=headers,
+    )
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
@@ -50,21 +54,29 @@ def test_slow_page_is_slow_the_given_number_of_times(client: httpx.Client) -> No
     with running_simulator(config) as sim:
         headers = bearer(client, sim)
         with pytest.raises(httpx.ReadTimeout):
-            client.get(f"{sim.api_url}/profile/spend/v4.1/Users", headers=headers,
-                       params={"startIndex": 1, "count": 100}, timeout=0.05)
+            client.get(
+                f"{sim.api_url}/profile/spend/v4.1/Users",
+                headers=headers,
+                params={"startIndex": 1, "count": 100},
+                timeout=0.05,
+            )
         again = _spend(client, sim, headers)
     assert again.status_code == 200 and len(again.json()["Resources"]) == 100
     assert sim.state.faults["slow_page"] == 1
 
 
 @pytest.mark.parametrize(("kind", "shape"), [("identity", "resources"), ("spend", "record")])
-def test_wrong_shape_is_json_of_the_wrong_shape(client: httpx.Client, kind: str,
-                                                shape: str) -> None:
+def test_wrong_shape_is_json_of_the_wrong_shape(
+    client: httpx.Client, kind: str, shape: str
+) -> None:
     config = SimulatorConfig(users=30, wrong_shape_page=(kind, 1), wrong_shape=shape)
     with running_simulator(config) as sim:
         headers = bearer(client, sim)
-        response = (search(client, sim, headers, count=10) if kind == "identity"
-                    else _spend(client, sim, headers))
+        response = (
+            search(client, sim, headers, count=10)
+            if kind == "identity"
+            else _spend(client, sim, headers)
+        )
     body: dict[str, Any] = response.json()
     assert response.status_code == 200 and isinstance(body["totalResults"], int)
     if shape == "resources":

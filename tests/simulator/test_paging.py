@@ -58,8 +58,9 @@ def test_cursor_is_opaque_base64_and_bound_to_its_query(sim, client) -> None:
     headers = bearer(client, sim)
     first = search(client, sim, headers, count=10, filter="active eq true").json()
     assert b"startIndex" in base64.b64decode(first["nextCursor"])
-    other = search(client, sim, headers, count=10, filter="active eq false",
-                   cursor=first["nextCursor"])
+    other = search(
+        client, sim, headers, count=10, filter="active eq false", cursor=first["nextCursor"]
+    )
     assert other.status_code == 400
     assert other.json()["status"] == "400"
     garbage = search(client, sim, headers, count=10, cursor="bm90LWEtY3Vyc29y")
@@ -70,8 +71,11 @@ def test_cursor_is_opaque_base64_and_bound_to_its_query(sim, client) -> None:
 
 
 def test_search_requires_the_search_request_schema(sim, client) -> None:
-    response = client.post(f"{sim.api_url}/profile/identity/v4.1/Users/.search",
-                           json={"count": 10}, headers=bearer(client, sim))
+    response = client.post(
+        f"{sim.api_url}/profile/identity/v4.1/Users/.search",
+        json={"count": 10},
+        headers=bearer(client, sim),
+    )
     assert response.status_code == 400 and response.json()["scimType"] == "invalidSyntax"
 
 
@@ -111,8 +115,7 @@ def test_spend_get_one_and_404(sim, client) -> None:
     one = client.get(f"{sim.api_url}/profile/spend/v4.1/Users/{uid}", headers=headers)
     assert one.status_code == 200 and one.json() == sim.tenant.spend_user(3)
     travel_only = sim.tenant.user_id(9)
-    missing = client.get(f"{sim.api_url}/profile/spend/v4.1/Users/{travel_only}",
-                         headers=headers)
+    missing = client.get(f"{sim.api_url}/profile/spend/v4.1/Users/{travel_only}", headers=headers)
     assert missing.status_code == 404
     assert missing.json()["status"] == 404 and "schemas" in missing.json()
 

@@ -34,8 +34,9 @@ def _roles(tenant: Tenant) -> list[tuple[int, list[dict]]]:  # type: ignore[type
 def test_same_seed_same_tenant_other_seed_differs() -> None:
     a, b, c = Tenant(300, seed=5), Tenant(300, seed=5), Tenant(300, seed=6)
     assert [a.identity_user(i) for i in range(300)] == [b.identity_user(i) for i in range(300)]
-    assert [a.spend_user_at(p) for p in range(a.spend_total)] == \
-           [b.spend_user_at(p) for p in range(b.spend_total)]
+    assert [a.spend_user_at(p) for p in range(a.spend_total)] == [
+        b.spend_user_at(p) for p in range(b.spend_total)
+    ]
     assert a.identity_user(10)["id"] != c.identity_user(10)["id"]
 
 
@@ -44,15 +45,21 @@ def test_status_mix(tenant: Tenant) -> None:
     assert 0.05 < counts["inactive"] / counts["users"] < 0.11
     assert counts["travel_only"] > 0 and counts["orphans"] >= 2
     users = [tenant.identity_user(i) for i in range(tenant.users)]
-    terminated_active = [u for u in users if u["active"] and u[ENTERPRISE]["terminationDate"]
-                         and u[ENTERPRISE]["terminationDate"][:10] < "2026-01-01"]
+    terminated_active = [
+        u
+        for u in users
+        if u["active"]
+        and u[ENTERPRISE]["terminationDate"]
+        and u[ENTERPRISE]["terminationDate"][:10] < "2026-01-01"
+    ]
     assert terminated_active
     assert any(not u["emails"] for u in users)
     assert any(re.search(r"[^\x00-\x7f]", u["displayName"]) for u in users)
     shapes = {re.sub(r"\d", "9", u[ENTERPRISE]["startDate"]) for u in users}
     assert shapes == {"9999-99-99T99:99:99.999", "9999-99-99T99:99:99Z", "9999-99-99"}
-    assert all(tenant.spend_user(i) is None for i, u in enumerate(users)
-               if u["entitlements"] == ["Travel"])
+    assert all(
+        tenant.spend_user(i) is None for i, u in enumerate(users) if u["entitlements"] == ["Travel"]
+    )
 
 
 def test_spend_mix_roles_approvers_delegates(tenant: Tenant) -> None:
@@ -61,8 +68,11 @@ def test_spend_mix_roles_approvers_delegates(tenant: Tenant) -> None:
     for code in ("SHD_ROLE_ADMIN", "EXP_CONFIG_ADMIN", "SHD_EMPLOYEE_ADMIN", "EXP_FUTURE_ROLE"):
         assert names[code] >= 1, code
     holders = {i: {r["roleName"] for r in rs} for i, rs in roles}
-    for pair in (("EXP_APPROVER", "EXP_PROCESSOR"), ("INV_VENDOR_ADMIN", "INV_APPROVER"),
-                 ("SHD_EMPLOYEE_ADMIN", "SHD_PAYROLL_ADMIN")):
+    for pair in (
+        ("EXP_APPROVER", "EXP_PROCESSOR"),
+        ("INV_VENDOR_ADMIN", "INV_APPROVER"),
+        ("SHD_EMPLOYEE_ADMIN", "SHD_PAYROLL_ADMIN"),
+    ):
         assert any(set(pair) <= held for held in holders.values()), pair
     groups = [r.get("roleGroups") for _, rs in roles for r in rs]
     assert None in groups and [""] in groups and ["R&D-QA-Exp"] in groups
@@ -115,14 +125,22 @@ def test_half_million_tenant_is_lazy_and_serves_its_last_pages() -> None:
     tracemalloc.stop()
     assert peak < 8 * 1024 * 1024  # two small per-index arrays, no user dicts
     assert big.identity_user(499_999)[ENTERPRISE]["employeeNumber"] == "E499999"
-    with running_simulator(SimulatorConfig(users=500_000, seed=2)) as sim, \
-            httpx.Client(timeout=30) as client:
+    with (
+        running_simulator(SimulatorConfig(users=500_000, seed=2)) as sim,
+        httpx.Client(timeout=30) as client,
+    ):
         headers = bearer(client, sim)
-        v4 = client.get(f"{sim.api_url}/profile/identity/v4/Users", headers=headers,
-                        params={"startIndex": 499_901, "count": 100}).json()
+        v4 = client.get(
+            f"{sim.api_url}/profile/identity/v4/Users",
+            headers=headers,
+            params={"startIndex": 499_901, "count": 100},
+        ).json()
         last = sim.tenant.spend_total - 50
-        spend = client.get(f"{sim.api_url}/profile/spend/v4.1/Users", headers=headers,
-                           params={"startIndex": last, "count": 100}).json()
+        spend = client.get(
+            f"{sim.api_url}/profile/spend/v4.1/Users",
+            headers=headers,
+            params={"startIndex": last, "count": 100},
+        ).json()
         name = sim.tenant.identity_user(499_000)["userName"]
         one = search(client, sim, headers, filter=f'userName eq "{name}"').json()
     assert v4["itemsPerPage"] == 100 and v4["Resources"][-1]["id"] == sim.tenant.user_id(499_999)

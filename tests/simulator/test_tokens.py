@@ -29,8 +29,13 @@ def client():  # type: ignore[no-untyped-def]
 
 
 def _exchange(client: httpx.Client, sim, request_token: str | None = None) -> httpx.Response:  # type: ignore[no-untyped-def]
-    form = token_form(sim, grant_type="password", credtype="authtoken",
-                      username=sim.company_uuid, password=request_token or sim.request_token)
+    form = token_form(
+        sim,
+        grant_type="password",
+        credtype="authtoken",
+        username=sim.company_uuid,
+        password=request_token or sim.request_token,
+    )
     return client.post(f"{sim.url}/oauth2/v0/token", data=form)
 
 
@@ -69,15 +74,32 @@ def test_request_token_reusable_within_24h_then_code_5(client) -> None:
 def test_bad_secret_credtype_and_scope(client) -> None:
     with running_simulator(SimulatorConfig(users=10)) as sim:
         url = f"{sim.url}/oauth2/v0/token"
-        bad_secret = client.post(url, data={**token_form(sim, grant_type="refresh_token",
-                                                         refresh_token=sim.refresh_token),
-                                            "client_secret": "wrong"})
-        credtype = client.post(url, data=token_form(
-            sim, grant_type="password", credtype="magic", username=sim.company_uuid,
-            password=sim.request_token))
-        scope = client.post(url, data=token_form(
-            sim, grant_type="refresh_token", refresh_token=sim.refresh_token,
-            scope="user.provision.write"))
+        bad_secret = client.post(
+            url,
+            data={
+                **token_form(sim, grant_type="refresh_token", refresh_token=sim.refresh_token),
+                "client_secret": "wrong",
+            },
+        )
+        credtype = client.post(
+            url,
+            data=token_form(
+                sim,
+                grant_type="password",
+                credtype="magic",
+                username=sim.company_uuid,
+                password=sim.request_token,
+            ),
+        )
+        scope = client.post(
+            url,
+            data=token_form(
+                sim,
+                grant_type="refresh_token",
+                refresh_token=sim.refresh_token,
+                scope="user.provision.write",
+            ),
+        )
         bad_refresh = refresh(client, sim, token="not-a-token")
     assert bad_secret.status_code == 401 and bad_secret.json()["code"] == 64
     assert bad_secret.json()["error"] == "invalid_client"

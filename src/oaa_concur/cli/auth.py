@@ -20,15 +20,27 @@ from oaa_concur.models import RunStats
 from oaa_concur.redact import register as register_secret
 
 
-async def _with_tokens(settings: Settings, secrets: Secrets, action: str,
-                       company_uuid: str | None = None,
-                       request_token: str | None = None) -> tuple[TokenGrant, TokenManager]:
+async def _with_tokens(
+    settings: Settings,
+    secrets: Secrets,
+    action: str,
+    company_uuid: str | None = None,
+    request_token: str | None = None,
+) -> tuple[TokenGrant, TokenManager]:
     client_id, client_secret = client_credentials(secrets)
-    http = HttpClient(RunStats(started_at=datetime.now(UTC)), timeout_s=settings.timeout_s,
-                      ca_bundle=settings.ca_bundle)
+    http = HttpClient(
+        RunStats(started_at=datetime.now(UTC)),
+        timeout_s=settings.timeout_s,
+        ca_bundle=settings.ca_bundle,
+    )
     try:
-        tokens = TokenManager(http, CredentialStore(settings.state_dir), client_id=client_id,
-                              client_secret=client_secret, landing_url=settings.concur_url)
+        tokens = TokenManager(
+            http,
+            CredentialStore(settings.state_dir),
+            client_id=client_id,
+            client_secret=client_secret,
+            landing_url=settings.concur_url,
+        )
         if action == "exchange":
             assert company_uuid is not None and request_token is not None
             grant = await tokens.exchange(company_uuid, request_token)
@@ -77,11 +89,14 @@ def _summary(grant: TokenGrant, tokens: TokenManager) -> int:
 
 def _request_token(secrets: Secrets) -> str:
     token = secrets.request_token or click.prompt(
-        "Company Request Token", hide_input=True, default="", show_default=False)
+        "Company Request Token", hide_input=True, default="", show_default=False
+    )
     token = token.strip()
     if not token:
-        raise ConfigError("No Company Request Token was given",
-                          "set CONCUR_REQUEST_TOKEN or type it at the prompt")
+        raise ConfigError(
+            "No Company Request Token was given",
+            "set CONCUR_REQUEST_TOKEN or type it at the prompt",
+        )
     register_secret(token)
     return token
 
@@ -89,8 +104,12 @@ def _request_token(secrets: Secrets) -> str:
 def register_commands(group: click.Group) -> None:
     @group.command("exchange")
     @click.option("--company-uuid", required=True, help="Company UUID shown with the token.")
-    @click.option("--print-refresh-token", is_flag=True, default=False,
-                  help="Also print the refresh token (it is always stored in the state dir).")
+    @click.option(
+        "--print-refresh-token",
+        is_flag=True,
+        default=False,
+        help="Also print the refresh token (it is always stored in the state dir).",
+    )
     @common_options
     def exchange(company_uuid: str, print_refresh_token: bool, **kwargs: Any) -> None:
         """Exchange a Company Request Token (valid 24 h) for a stored refresh token."""
@@ -100,7 +119,8 @@ def register_commands(group: click.Group) -> None:
         token = _request_token(secrets)
         with state_lock(settings.state_dir):
             grant, tokens = asyncio.run(
-                _with_tokens(settings, secrets, "exchange", company_uuid.strip(), token))
+                _with_tokens(settings, secrets, "exchange", company_uuid.strip(), token)
+            )
         click.echo("exchange succeeded; the refresh token is stored.")
         _summary(grant, tokens)
         if print_refresh_token and tokens.stored is not None:
@@ -117,13 +137,15 @@ def register_commands(group: click.Group) -> None:
         click.echo("The Concur credentials work.")
         missing = _summary(grant, tokens)
         if SPEND_SCOPE not in grant.scopes:
-            raise ConcurError(f"The Concur app lacks the scope {SPEND_SCOPE}, so discovery "
-                              "cannot read Spend roles",
-                              "ask SAP Concur to grant it to the app, then run "
-                              "`oaa-concur auth exchange` again")
+            raise ConcurError(
+                f"The Concur app lacks the scope {SPEND_SCOPE}, so discovery "
+                "cannot read Spend roles",
+                "ask SAP Concur to grant it to the app, then run `oaa-concur auth exchange` again",
+            )
         if missing:
-            click.echo(f"{missing} required scope(s) missing: ask SAP Concur to grant them "
-                       "to the app.")
+            click.echo(
+                f"{missing} required scope(s) missing: ask SAP Concur to grant them to the app."
+            )
 
 
 def register(root: click.Group) -> None:

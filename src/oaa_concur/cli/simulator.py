@@ -37,14 +37,22 @@ def build_config(opts: dict[str, Any]) -> SimulatorConfig:
     """SimulatorConfig from the command's options."""
     scopes = tuple(opts["scopes"].split()) if opts["scopes"] else DEFAULT_SCOPES
     return SimulatorConfig(
-        users=opts["users"], seed=opts["seed"], split_geolocation=opts["split_geolocation"],
+        users=opts["users"],
+        seed=opts["seed"],
+        split_geolocation=opts["split_geolocation"],
         rotate_refresh_tokens=opts["rotate_refresh_tokens"],
-        access_token_ttl=opts["access_token_ttl"], scopes=scopes,
-        latency_s=opts["latency_ms"] / 1000.0, concurrency_limit=opts["concurrency_limit"],
-        rate_429=opts["rate_429"], retry_after=opts["retry_after"], rate_5xx=opts["rate_5xx"],
-        rate_drop=opts["rate_drop"], fail_page=_page(opts["fail_page"]),
+        access_token_ttl=opts["access_token_ttl"],
+        scopes=scopes,
+        latency_s=opts["latency_ms"] / 1000.0,
+        concurrency_limit=opts["concurrency_limit"],
+        rate_429=opts["rate_429"],
+        retry_after=opts["retry_after"],
+        rate_5xx=opts["rate_5xx"],
+        rate_drop=opts["rate_drop"],
+        fail_page=_page(opts["fail_page"]),
         malformed_page=_page(opts["malformed_page"]),
-        revoke_after_refreshes=opts["revoke_after_refreshes"])
+        revoke_after_refreshes=opts["revoke_after_refreshes"],
+    )
 
 
 def write_env_file(path: Path, env: dict[str, str]) -> None:
@@ -83,8 +91,9 @@ def _run(opts: dict[str, Any]) -> None:
 
 
 def _rate_option(name: str, help_text: str) -> Callable[[F], F]:
-    return click.option(name, type=float, default=0.0, callback=_rate, show_default=True,
-                        help=help_text)
+    return click.option(
+        name, type=float, default=0.0, callback=_rate, show_default=True, help=help_text
+    )
 
 
 def register(root: click.Group) -> None:
@@ -93,16 +102,30 @@ def register(root: click.Group) -> None:
     @click.option("--port", type=int, default=0, show_default=True, help="0: any free port.")
     @click.option("--users", type=click.IntRange(0, 2_000_000), default=200, show_default=True)
     @click.option("--seed", type=int, default=1, show_default=True)
-    @click.option("--env-file", type=click.Path(path_type=Path), default=None,
-                  help="Write CONCUR_URL/CLIENT_ID/CLIENT_SECRET/REFRESH_TOKEN here (0600).")
-    @click.option("--split-geolocation", is_flag=True,
-                  help="Token landing host and data-center host on two ports.")
-    @click.option("--rotate-refresh-tokens", is_flag=True,
-                  help="Every refresh returns a new refresh token; the old one dies.")
+    @click.option(
+        "--env-file",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Write CONCUR_URL/CLIENT_ID/CLIENT_SECRET/REFRESH_TOKEN here (0600).",
+    )
+    @click.option(
+        "--split-geolocation",
+        is_flag=True,
+        help="Token landing host and data-center host on two ports.",
+    )
+    @click.option(
+        "--rotate-refresh-tokens",
+        is_flag=True,
+        help="Every refresh returns a new refresh token; the old one dies.",
+    )
     @click.option("--access-token-ttl", type=click.IntRange(1), default=3600, show_default=True)
     @click.option("--latency-ms", type=click.FloatRange(0), default=0.0, show_default=True)
-    @click.option("--concurrency-limit", type=click.IntRange(1), default=None,
-                  help="More simultaneous API requests are answered 429.")
+    @click.option(
+        "--concurrency-limit",
+        type=click.IntRange(1),
+        default=None,
+        help="More simultaneous API requests are answered 429.",
+    )
     @_rate_option("--rate-429", "Fraction of API requests answered 429.")
     @_rate_option("--rate-5xx", "Fraction of API requests answered 500/502/503/504.")
     @_rate_option("--rate-drop", "Fraction of API requests dropped unanswered.")

@@ -85,8 +85,10 @@ def parse_token_response(body: dict[str, Any], now: float) -> TokenGrant:
     """Parse a 200 from /oauth2/v0/token; ConcurError if it has no access token."""
     access = body.get("access_token")
     if not isinstance(access, str) or not access:
-        raise ConcurError("Concur's token response had no access_token",
-                          "try again; if it persists, report it with the correlation id")
+        raise ConcurError(
+            "Concur's token response had no access_token",
+            "try again; if it persists, report it with the correlation id",
+        )
     redact.register(access)
     refresh = body.get("refresh_token")
     refresh = refresh if isinstance(refresh, str) and refresh else None
@@ -112,9 +114,16 @@ def parse_token_response(body: dict[str, Any], now: float) -> TokenGrant:
 class TokenManager:
     """Holds the access token; refreshes ahead of expiry and after a 401; saves every rotation."""
 
-    def __init__(self, http: HttpClient, store: CredentialStore, *, client_id: str,
-                 client_secret: str, landing_url: str,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        http: HttpClient,
+        store: CredentialStore,
+        *,
+        client_id: str,
+        client_secret: str,
+        landing_url: str,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         redact.register(client_secret)
         self.http = http
         self.store = store
@@ -145,16 +154,21 @@ class TokenManager:
     async def exchange(self, company_uuid: str, request_token: str) -> TokenGrant:
         """Company Request Token -> refresh token (password grant, ``credtype=authtoken``)."""
         redact.register(request_token)
-        form = {"grant_type": "password", "username": company_uuid, "password": request_token,
-                "credtype": "authtoken"}
+        form = {
+            "grant_type": "password",
+            "username": company_uuid,
+            "password": request_token,
+            "credtype": "authtoken",
+        }
         self._seed = None
         return await self._grant(form, "exchange")
 
     async def refresh(self) -> TokenGrant:
         """One refresh grant at the current geolocation (the first step of every run)."""
         if self._refresh is None:
-            raise ConcurAuthError("No refresh token was loaded",
-                                  "run `oaa-concur auth exchange` first")
+            raise ConcurAuthError(
+                "No refresh token was loaded", "run `oaa-concur auth exchange` first"
+            )
         form = {"grant_type": "refresh_token", "refresh_token": self._refresh}
         return await self._grant(form, "refresh")
 
@@ -199,8 +213,9 @@ class TokenManager:
 
     async def _post(self, host: str, form: dict[str, str]) -> dict[str, Any]:
         self.http.stats.token_requests += 1
-        response = await self.http.request("POST", host + TOKEN_PATH, form=form,
-                                           what="POST " + TOKEN_PATH)
+        response = await self.http.request(
+            "POST", host + TOKEN_PATH, form=form, what="POST " + TOKEN_PATH
+        )
         return response.body
 
     def _accept(self, grant: TokenGrant) -> TokenGrant:
@@ -219,8 +234,10 @@ class TokenManager:
     def _persist(self, grant: TokenGrant) -> None:
         refresh = grant.refresh_token or self._refresh
         if refresh is None:
-            raise ConcurAuthError("Concur's exchange answer had no refresh_token",
-                                  "generate a new Company Request Token and run it again")
+            raise ConcurAuthError(
+                "Concur's exchange answer had no refresh_token",
+                "generate a new Company Request Token and run it again",
+            )
         old = self._stored
         creds = StoredCredentials(
             refresh_token=refresh,
@@ -245,9 +262,12 @@ class TokenManager:
         days = (expires - self._clock()) / 86400
         if days < WARN_DAYS:
             when = datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%d")
-            LOG.warning("The Concur refresh token expires on %s (in %.0f days): generate a new "
-                        "Company Request Token and run `oaa-concur auth exchange` before then",
-                        when, max(days, 0))
+            LOG.warning(
+                "The Concur refresh token expires on %s (in %.0f days): generate a new "
+                "Company Request Token and run `oaa-concur auth exchange` before then",
+                when,
+                max(days, 0),
+            )
 
     @property
     def stored(self) -> StoredCredentials | None:
@@ -256,11 +276,14 @@ class TokenManager:
 
 def client_credentials(secrets: Secrets) -> tuple[str, str]:
     """The OAuth app's id and secret from the environment; ConfigError naming what is missing."""
-    for name, value in (("CONCUR_CLIENT_ID", secrets.client_id),
-                        ("CONCUR_CLIENT_SECRET", secrets.client_secret)):
+    for name, value in (
+        ("CONCUR_CLIENT_ID", secrets.client_id),
+        ("CONCUR_CLIENT_SECRET", secrets.client_secret),
+    ):
         if not value:
-            raise ConfigError(f"{name} is not set",
-                              f"export {name} with the value of your Concur app")
+            raise ConfigError(
+                f"{name} is not set", f"export {name} with the value of your Concur app"
+            )
     assert secrets.client_id is not None and secrets.client_secret is not None
     redact.register(secrets.client_secret)
     return secrets.client_id, secrets.client_secret

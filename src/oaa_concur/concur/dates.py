@@ -16,8 +16,16 @@ from typing import Any
 
 _DOTNET = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 _FORMATS = (
-    "%Y-%m-%d %H:%M:%S.%f", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y",
-    "%d.%m.%Y", "%d-%b-%Y", "%d %b %Y", "%b %d, %Y", "%Y%m%d",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y",
+    "%d.%m.%Y",
+    "%d-%b-%Y",
+    "%d %b %Y",
+    "%b %d, %Y",
+    "%Y%m%d",
 )
 _MS_THRESHOLD = 100_000_000_000  # epoch numbers above this are milliseconds
 

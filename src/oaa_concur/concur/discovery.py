@@ -97,8 +97,9 @@ class _Collector:
                 self.unreadable.append(where)
                 continue
             if profile.user_id in self.spend:
-                self.sink.add(IssueKind.DUPLICATE_ID, profile.user_id,
-                              "Spend returned this id twice")
+                self.sink.add(
+                    IssueKind.DUPLICATE_ID, profile.user_id, "Spend returned this id twice"
+                )
                 continue
             self.spend[profile.user_id] = profile
         if self.progress is not None:
@@ -113,23 +114,29 @@ class _Collector:
                 f"Discovery could not read {len(self.unreadable)} Concur record(s) that have "
                 f"no usable id (first at {self.unreadable[0]})",
                 "nothing was pushed; run again, and if it persists report it to SAP Concur "
-                "support with the run's log (-v)")
+                "support with the run's log (-v)",
+            )
 
     def join(self) -> dict[str, SpendProfile]:
         """Spend profiles of known users; orphans and users without a profile become issues."""
         for uid in [uid for uid in self.spend if uid not in self.user_ids]:
             del self.spend[uid]
-            self.sink.add(IssueKind.ORPHAN_SPEND_RECORD, uid,
-                          "Spend has a record for an id that Identity does not list")
+            self.sink.add(
+                IssueKind.ORPHAN_SPEND_RECORD,
+                uid,
+                "Spend has a record for an id that Identity does not list",
+            )
         for user in self.users:
             if user.id not in self.spend:
-                self.sink.add(IssueKind.NO_SPEND_PROFILE, user.id,
-                              "no Spend profile (e.g. a Travel-only user): no Spend roles")
+                self.sink.add(
+                    IssueKind.NO_SPEND_PROFILE,
+                    user.id,
+                    "no Spend profile (e.g. a Travel-only user): no Spend roles",
+                )
         return self.spend
 
 
-async def _fetch(api: ConcurApi, collector: _Collector, stats: RunStats,
-                 concurrency: int) -> None:
+async def _fetch(api: ConcurApi, collector: _Collector, stats: RunStats, concurrency: int) -> None:
     identity = CursorPaginator("Identity", IDENTITY_PAGE)
     spend = IndexPaginator("Spend", SPEND_PAGE)
 
@@ -160,8 +167,11 @@ async def _fetch(api: ConcurApi, collector: _Collector, stats: RunStats,
     except RetriableError as error:
         raise IncompleteDiscovery(
             f"Discovery could not read every page: {error.message.rstrip('.')} (gave up after "
-            "retries)", "nothing was pushed; run again later",
-            status=error.status, correlation_id=error.correlation_id) from None
+            "retries)",
+            "nothing was pushed; run again later",
+            status=error.status,
+            correlation_id=error.correlation_id,
+        ) from None
     stats.identity_pages, stats.spend_pages = identity.pages, spend.pages
 
 
@@ -181,23 +191,41 @@ def _warn_scopes(granted: tuple[str, ...]) -> None:
         LOG.warning("The Concur app lacks the scope %s: %s", scope, cost)
 
 
-async def discover(settings: Settings, secrets: Secrets, *, progress: Progress | None = None,
-                   transport: httpx.AsyncBaseTransport | None = None, sleep: Sleep | None = None,
-                   clock: Clock | None = None, policy: RetryPolicy | None = None,
-                   ) -> DiscoveryResult:
+async def discover(
+    settings: Settings,
+    secrets: Secrets,
+    *,
+    progress: Progress | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    sleep: Sleep | None = None,
+    clock: Clock | None = None,
+    policy: RetryPolicy | None = None,
+) -> DiscoveryResult:
     """Read everything from Concur; raise (IncompleteDiscovery, ConcurAuthError, ...) otherwise."""
     client_id, client_secret = client_credentials(secrets)
     clock = clock or time.time
     started = clock()
     stats = RunStats(started_at=datetime.now(UTC))
     with state_lock(settings.state_dir):
-        http = HttpClient(stats, timeout_s=settings.timeout_s, ca_bundle=settings.ca_bundle,
-                          transport=transport, policy=policy, sleep=sleep, clock=clock,
-                          max_connections=settings.concurrency + 2)
+        http = HttpClient(
+            stats,
+            timeout_s=settings.timeout_s,
+            ca_bundle=settings.ca_bundle,
+            transport=transport,
+            policy=policy,
+            sleep=sleep,
+            clock=clock,
+            max_connections=settings.concurrency + 2,
+        )
         try:
-            tokens = TokenManager(http, CredentialStore(settings.state_dir), client_id=client_id,
-                                  client_secret=client_secret, landing_url=settings.concur_url,
-                                  clock=clock)
+            tokens = TokenManager(
+                http,
+                CredentialStore(settings.state_dir),
+                client_id=client_id,
+                client_secret=client_secret,
+                landing_url=settings.concur_url,
+                clock=clock,
+            )
             tokens.use_refresh_token(secrets.refresh_token)
             grant = await tokens.refresh()
             stats.granted_scopes = grant.scopes
@@ -209,14 +237,25 @@ async def discover(settings: Settings, secrets: Secrets, *, progress: Progress |
     collector.check_complete()
     spend = collector.join()
     stats.duration_s = clock() - started
-    return DiscoveryResult(company=_company(grant, tokens, collector), users=collector.users,
-                           spend=spend, issues=collector.sink.issues(), stats=stats)
+    return DiscoveryResult(
+        company=_company(grant, tokens, collector),
+        users=collector.users,
+        spend=spend,
+        issues=collector.sink.issues(),
+        stats=stats,
+    )
 
 
-def run_discovery(settings: Settings, secrets: Secrets, *, progress: Progress | None = None,
-                  transport: httpx.AsyncBaseTransport | None = None, sleep: Sleep | None = None,
-                  clock: Clock | None = None, policy: RetryPolicy | None = None,
-                  ) -> DiscoveryResult:
+def run_discovery(
+    settings: Settings,
+    secrets: Secrets,
+    *,
+    progress: Progress | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    sleep: Sleep | None = None,
+    clock: Clock | None = None,
+    policy: RetryPolicy | None = None,
+) -> DiscoveryResult:
     """Synchronous entry point for the CLI: one complete discovery or an OaaConcurError."""
     box: list[DiscoveryResult] = []
 
@@ -224,8 +263,17 @@ def run_discovery(settings: Settings, secrets: Secrets, *, progress: Progress | 
         # The result is handed over through ``box``, not as the task's result: on Python 3.11
         # asyncio.run's SIGINT handling repr()s the main task, and with it a 100k-user result
         # (seconds of CPU).
-        box.append(await discover(settings, secrets, progress=progress, transport=transport,
-                                  sleep=sleep, clock=clock, policy=policy))
+        box.append(
+            await discover(
+                settings,
+                secrets,
+                progress=progress,
+                transport=transport,
+                sleep=sleep,
+                clock=clock,
+                policy=policy,
+            )
+        )
 
     with _fewer_gc_passes():
         asyncio.run(main())

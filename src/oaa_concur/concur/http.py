@@ -54,7 +54,9 @@ def normalise_base(url: str) -> str:
     except ValueError:
         parts, port = urlsplit(""), ""
     if not parts.hostname:
-        raise ConfigError(f"{url!r} is not a URL", "give a URL like https://us2.api.concursolutions.com")
+        raise ConfigError(
+            f"{url!r} is not a URL", "give a URL like https://us2.api.concursolutions.com"
+        )
     host = parts.hostname.lower()
     if not _HOST.match(host):
         raise ConfigError(f"{url!r} does not name a valid host", "check the URL for typos")
@@ -91,8 +93,10 @@ def tls_verify(ca_bundle: Path | None) -> ssl.SSLContext | bool:
     try:
         return ssl.create_default_context(cafile=str(ca_bundle))
     except (OSError, ssl.SSLError) as exc:
-        raise ConfigError(f"The CA bundle {ca_bundle} cannot be loaded ({exc})",
-                          "give a PEM file of CA certificates") from None
+        raise ConfigError(
+            f"The CA bundle {ca_bundle} cannot be loaded ({exc})",
+            "give a PEM file of CA certificates",
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +109,15 @@ class JsonResponse:
 class ClientError(ConcurError):
     """A 4xx other than 429: not retried. ``body`` is the decoded error body when it was JSON."""
 
-    def __init__(self, message: str, hint: str | None = None, *, status: int,
-                 correlation_id: str | None, body: dict[str, Any] | None) -> None:
+    def __init__(
+        self,
+        message: str,
+        hint: str | None = None,
+        *,
+        status: int,
+        correlation_id: str | None,
+        body: dict[str, Any] | None,
+    ) -> None:
         super().__init__(message, hint, status=status, correlation_id=correlation_id)
         self.body = body
 
@@ -117,7 +128,7 @@ _HINTS = {
     400: "this is likely an API change or a bug in oaa-concur: report it with the correlation id",
     401: "the access token was refused: run `oaa-concur auth check`",
     403: "the app lacks a scope or the API is not enabled for it: run `oaa-concur auth check` "
-         "and ask SAP Concur to enable the API for the app",
+    "and ask SAP Concur to enable the API for the app",
     404: "check the data center (geolocation) and that the API is enabled for the app",
 }
 
@@ -154,37 +165,62 @@ def classify(response: httpx.Response, what: str) -> JsonResponse:
     if 200 <= status < 300:
         body = _decode(response.content)
         if not isinstance(body, dict):
-            raise MalformedResponse(f"Concur answered {what} with a body that is not a JSON object",
-                                    _AGAIN, status=status, correlation_id=cid)
+            raise MalformedResponse(
+                f"Concur answered {what} with a body that is not a JSON object",
+                _AGAIN,
+                status=status,
+                correlation_id=cid,
+            )
         return JsonResponse(status, body, cid)
     body = _decode(response.content)
     if status == 429 or status >= 500:
-        raise RetriableError(f"Concur answered {status} to {what}{_detail(body)}", _AGAIN,
-                             status=status, correlation_id=cid,
-                             retry_after=_retry_after(response.headers.get("retry-after")))
-    raise ClientError(f"Concur answered {status} to {what}{_detail(body)}",
-                      _HINTS.get(status, "check the request and the app's configuration"),
-                      status=status, correlation_id=cid,
-                      body=body if isinstance(body, dict) else None)
+        raise RetriableError(
+            f"Concur answered {status} to {what}{_detail(body)}",
+            _AGAIN,
+            status=status,
+            correlation_id=cid,
+            retry_after=_retry_after(response.headers.get("retry-after")),
+        )
+    raise ClientError(
+        f"Concur answered {status} to {what}{_detail(body)}",
+        _HINTS.get(status, "check the request and the app's configuration"),
+        status=status,
+        correlation_id=cid,
+        body=body if isinstance(body, dict) else None,
+    )
 
 
 class HttpClient:
     """An httpx.AsyncClient with timeouts, TLS, proxies, retries and request counting."""
 
-    def __init__(self, stats: RunStats, *, timeout_s: float = 60.0, ca_bundle: Path | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None,
-                 policy: RetryPolicy | None = None, sleep: Sleep | None = None,
-                 clock: Clock | None = None, rand: Callable[[], float] | None = None,
-                 max_connections: int = 16) -> None:
+    def __init__(
+        self,
+        stats: RunStats,
+        *,
+        timeout_s: float = 60.0,
+        ca_bundle: Path | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        policy: RetryPolicy | None = None,
+        sleep: Sleep | None = None,
+        clock: Clock | None = None,
+        rand: Callable[[], float] | None = None,
+        max_connections: int = 16,
+    ) -> None:
         self.stats = stats
         self.retrier = Retrier(policy, sleep=sleep, clock=clock, rand=rand, on_retry=self._count)
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 15.0)),
-            verify=tls_verify(ca_bundle), transport=transport, trust_env=True,
-            limits=httpx.Limits(max_connections=max_connections,
-                                max_keepalive_connections=max_connections),
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json",
-                     "concur-correlationid": f"oaa-concur-{uuid.uuid4()}"},
+            verify=tls_verify(ca_bundle),
+            transport=transport,
+            trust_env=True,
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            headers={
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+                "concur-correlationid": f"oaa-concur-{uuid.uuid4()}",
+            },
         )
 
     def _count(self, error: RetriableError, delay: float) -> None:
@@ -193,10 +229,17 @@ class HttpClient:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def request(self, method: str, url: str, *, what: str,
-                      headers: dict[str, str] | None = None, json_body: Any = None,
-                      form: dict[str, str] | None = None,
-                      params: dict[str, Any] | None = None) -> JsonResponse:
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        what: str,
+        headers: dict[str, str] | None = None,
+        json_body: Any = None,
+        form: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> JsonResponse:
         """Send with retries; ``what`` names the request in errors ("GET /profile/...")."""
         content = orjson.dumps(json_body) if json_body is not None else None
         if content is not None:
@@ -205,13 +248,15 @@ class HttpClient:
         async def once() -> JsonResponse:
             self.stats.requests += 1
             try:
-                response = await self._client.request(method, url, headers=headers,
-                                                      content=content, data=form, params=params)
+                response = await self._client.request(
+                    method, url, headers=headers, content=content, data=form, params=params
+                )
             except httpx.TimeoutException:
                 raise RetriableError(f"Concur did not answer {what} in time", _AGAIN) from None
             except httpx.TransportError as exc:
-                raise RetriableError(f"The connection to Concur failed during {what} "
-                                     f"({type(exc).__name__})", _AGAIN) from None
+                raise RetriableError(
+                    f"The connection to Concur failed during {what} ({type(exc).__name__})", _AGAIN
+                ) from None
             return classify(response, what)
 
         return await self.retrier.run(once, what)
@@ -254,8 +299,10 @@ class ConcurApi:
         token = await self.tokens.access_token()
         return await self._send(method, path, token, what, **kwargs)
 
-    async def _send(self, method: str, path: str, token: str, what: str,
-                    **kwargs: Any) -> JsonResponse:
+    async def _send(
+        self, method: str, path: str, token: str, what: str, **kwargs: Any
+    ) -> JsonResponse:
         url = self.tokens.geolocation + path
-        return await self.http.request(method, url, what=what,
-                                       headers={"Authorization": f"Bearer {token}"}, **kwargs)
+        return await self.http.request(
+            method, url, what=what, headers={"Authorization": f"Bearer {token}"}, **kwargs
+        )

@@ -21,11 +21,28 @@ SEARCH_PATH = "/profile/identity/v4.1/Users/.search"
 SEARCH_SCHEMA = "urn:ietf:params:scim:api:messages:concur:2.0:SearchRequest"
 PAGE_SIZE = 1000
 ATTRIBUTES = (
-    "id", "userName", "externalId", "active", "displayName", "emails", "entitlements", "meta",
-    *(f"{ENTERPRISE}:{name}" for name in (
-        "companyId", "employeeNumber", "costCenter", "department", "division", "organization",
-        "manager", "startDate", "terminationDate",
-    )),
+    "id",
+    "userName",
+    "externalId",
+    "active",
+    "displayName",
+    "emails",
+    "entitlements",
+    "meta",
+    *(
+        f"{ENTERPRISE}:{name}"
+        for name in (
+            "companyId",
+            "employeeNumber",
+            "costCenter",
+            "department",
+            "division",
+            "organization",
+            "manager",
+            "startDate",
+            "terminationDate",
+        )
+    ),
 )
 
 
@@ -49,7 +66,8 @@ async def identity_pages(
     to it (the cursor stream is the critical path, design.md §6). Still one request in flight.
     """
     pending: asyncio.Task[dict[str, Any]] | None = asyncio.ensure_future(
-        _search(api, paginator.first()))
+        _search(api, paginator.first())
+    )
     try:
         while pending is not None:
             page = await pending

@@ -26,8 +26,12 @@ class IssueSink:
         self.counts[kind] += 1
         count = self.counts[kind]
         if count == 1:
-            LOG.warning("Concur data issue (%s) for %s: %s; further ones are counted in the "
-                        "report", kind.value, subject, detail)
+            LOG.warning(
+                "Concur data issue (%s) for %s: %s; further ones are counted in the report",
+                kind.value,
+                subject,
+                detail,
+            )
         if count <= self.limit:
             self._kept.append(DataIssue(kind, subject, detail))
 
@@ -35,6 +39,7 @@ class IssueSink:
         """The kept issues plus one summary per kind that went over the limit."""
         summary = [
             DataIssue(kind, "*", f"{n - self.limit} more {kind.value} issues not listed")
-            for kind, n in self.counts.items() if n > self.limit
+            for kind, n in self.counts.items()
+            if n > self.limit
         ]
         return self._kept + summary

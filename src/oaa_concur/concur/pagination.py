@@ -34,8 +34,10 @@ def resources(page: Mapping[str, Any], what: str) -> list[Any]:
     if found is None:
         return []
     if not isinstance(found, list):
-        raise ConcurError(f"Concur's {what} page has a 'Resources' that is not a list",
-                          "run again; if it persists, report it")
+        raise ConcurError(
+            f"Concur's {what} page has a 'Resources' that is not a list",
+            "run again; if it persists, report it",
+        )
     return found
 
 
@@ -59,13 +61,16 @@ class CursorPaginator:
         if cursor is None or cursor == "":
             return None
         if not isinstance(cursor, str):
-            raise ConcurError(f"Concur's {self.what} page has a nextCursor that is not a string",
-                              "run again; if it persists, report it")
+            raise ConcurError(
+                f"Concur's {self.what} page has a nextCursor that is not a string",
+                "run again; if it persists, report it",
+            )
         if cursor in self._seen:
             raise IncompleteDiscovery(
                 f"Concur's {self.what} pagination returned a cursor it had returned before "
                 f"(loop detected after {self.pages} pages)",
-                "nothing was pushed; run again later and report it to SAP Concur if it persists")
+                "nothing was pushed; run again later and report it to SAP Concur if it persists",
+            )
         self._seen.add(cursor)
         return {"count": self.count, "cursor": cursor}
 
@@ -106,11 +111,14 @@ class IndexPaginator:
         if answered is not None and answered != start:
             raise IncompleteDiscovery(
                 f"Concur's {self.what} page asked for startIndex {start} answered {answered}",
-                "nothing was pushed; run again")
+                "nothing was pushed; run again",
+            )
         total = _int(page, "totalResults")
         if total is None:
-            raise ConcurError(f"Concur's {self.what} page has no totalResults",
-                              "run again; if it persists, report it")
+            raise ConcurError(
+                f"Concur's {self.what} page has no totalResults",
+                "run again; if it persists, report it",
+            )
         self.total = max(self.total or 0, total)
         self.fetched += got
         self.pages += 1
@@ -126,7 +134,8 @@ class IndexPaginator:
             raise IncompleteDiscovery(
                 f"Concur's {self.what} paging did not advance at startIndex {start} "
                 f"({self.fetched} of {self.total} records read)",
-                "nothing was pushed; run again later")
+                "nothing was pushed; run again later",
+            )
         self._start = following
         return {"startIndex": following, "count": self.count}
 
@@ -140,4 +149,5 @@ class IndexPaginator:
             raise IncompleteDiscovery(
                 f"Concur's {self.what} listing reported {self.total} records but "
                 f"{self.fetched} were read",
-                "nothing was pushed; run again (users may have changed during the run)")
+                "nothing was pushed; run again (users may have changed during the run)",
+            )

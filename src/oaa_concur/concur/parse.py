@@ -168,11 +168,16 @@ def _delegates(value: Any, f: _Fields) -> tuple[DelegateEdge, ...]:
                 continue
             flags = tuple(sorted(k for k, v in entry.items() if k.startswith("can") and v is True))
             temp = _dict(entry.get("temporaryDelegation"))
-            edges.append(DelegateEdge(
-                f.subject, delegate, kind, flags,
-                f.date(temp.get("temporaryDelegationFromDate"), "temporaryDelegationFromDate"),
-                f.date(temp.get("temporaryDelegationToDate"), "temporaryDelegationToDate"),
-            ))
+            edges.append(
+                DelegateEdge(
+                    f.subject,
+                    delegate,
+                    kind,
+                    flags,
+                    f.date(temp.get("temporaryDelegationFromDate"), "temporaryDelegationFromDate"),
+                    f.date(temp.get("temporaryDelegationToDate"), "temporaryDelegationToDate"),
+                )
+            )
     return tuple(edges)
 
 

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 REQUIRED_SCOPES: dict[str, str] = {
     "openid": "no id_token; the company UUID is read from the access token instead",
     "identity.user.core.read": "no active flag, display names or created/modified dates, so "
-                               "every user looks inactive",
+    "every user looks inactive",
     "identity.user.enterprise.read": "no employee numbers, cost centers, managers, start or "
-                                     "termination dates and no product entitlements",
+    "termination dates and no product entitlements",
     "identity.user.ids.read": "no user names or external ids",
     "identity.company.core.read": "no company details (no documented API uses it yet)",
     "spend.user.general.read": "no Spend roles, approvers or delegates: discovery fails",

@@ -28,8 +28,9 @@ async def _page(api: ConcurApi, paginator: IndexPaginator, start: int) -> dict[s
     return page
 
 
-async def spend_pages(api: ConcurApi, paginator: IndexPaginator, gate: asyncio.Semaphore,
-                      sink: PageSink) -> None:
+async def spend_pages(
+    api: ConcurApi, paginator: IndexPaginator, gate: asyncio.Semaphore, sink: PageSink
+) -> None:
     """Fetch every Spend page, at most ``gate``'s value at once; ``sink`` gets each page's
     ``Resources`` as it arrives."""
     async with gate:

@@ -27,21 +27,46 @@ MAX_STRING = 4096  # Veza: custom string values are at most 4096 characters (vez
 
 # Spend Approver / Delegate extension keys (concur-api.md §4.3). Defined up front, with the
 # properties derived from them, so the payload schema does not depend on the tenant's data.
-APPROVER_KINDS = ("report", "cashAdvance", "request", "invoice", "purchaseRequest",
-                  "statement", "budget")
+APPROVER_KINDS = (
+    "report",
+    "cashAdvance",
+    "request",
+    "invoice",
+    "purchaseRequest",
+    "statement",
+    "budget",
+)
 DELEGATE_KINDS = ("expense", "payment", "purchaseRequest")
 BASE_ENTITLEMENTS = ("Expense", "Invoice", "Request", "Travel")
 
-_S, _T, _L, _B = (OAAPropertyType.STRING, OAAPropertyType.TIMESTAMP,
-                  OAAPropertyType.STRING_LIST, OAAPropertyType.BOOLEAN)
+_S, _T, _L, _B = (
+    OAAPropertyType.STRING,
+    OAAPropertyType.TIMESTAMP,
+    OAAPropertyType.STRING_LIST,
+    OAAPropertyType.BOOLEAN,
+)
 USER_PROPERTIES: dict[str, OAAPropertyType] = {
-    "user_name": _S, "cost_center": _S, "employee_number": _S, "department": _S,
-    "division": _S, "company_id": _S, "external_id": _S, "manager_id": _S,
-    "start_date": _T, "termination_date": _T, "last_modified_at": _T,
-    "entitlements": _L, "non_employee": _B, "test_employee": _B,
+    "user_name": _S,
+    "cost_center": _S,
+    "employee_number": _S,
+    "department": _S,
+    "division": _S,
+    "company_id": _S,
+    "external_id": _S,
+    "manager_id": _S,
+    "start_date": _T,
+    "termination_date": _T,
+    "last_modified_at": _T,
+    "entitlements": _L,
+    "non_employee": _B,
+    "test_employee": _B,
 }
 ROLE_PROPERTIES: dict[str, OAAPropertyType] = {
-    "product": _S, "privileged": _B, "group_aware": _B, "category": _S, "known": _B,
+    "product": _S,
+    "privileged": _B,
+    "group_aware": _B,
+    "category": _S,
+    "known": _B,
 }
 APPLICATION_PROPERTIES: dict[str, OAAPropertyType] = {"company_id": _S, "geolocation": _S}
 
@@ -172,8 +197,11 @@ def _role_infos(result: DiscoveryResult, issues: _Issues) -> list[RoleInfo]:
         for grant in profile.roles:
             if grant.role_code.upper() not in infos:
                 infos[grant.role_code.upper()] = catalogue.role_info(grant.role_code)
-                issues.add(IssueKind.UNKNOWN_ROLE_CODE, grant.role_code,
-                           "role code not in the catalogue; mapped to Uncategorized")
+                issues.add(
+                    IssueKind.UNKNOWN_ROLE_CODE,
+                    grant.role_code,
+                    "role code not in the catalogue; mapped to Uncategorized",
+                )
     return sorted(infos.values(), key=lambda i: i.code)
 
 
@@ -201,8 +229,9 @@ def _add_role_groups(app: CustomApplication, result: DiscoveryResult) -> dict[st
     return groups
 
 
-def _add_user(app: CustomApplication, user: User, spend: SpendProfile | None,
-              issues: _Issues) -> LocalUser:
+def _add_user(
+    app: CustomApplication, user: User, spend: SpendProfile | None, issues: _Issues
+) -> LocalUser:
     local = app.add_local_user(user.name, identities=_identities(user), unique_id=user.id)
     local.email = user.email
     local.is_active = user.active
@@ -230,10 +259,14 @@ def _identities(user: User) -> list[str]:
 
 def _user_values(user: User, spend: SpendProfile | None) -> dict[str, object]:
     values: dict[str, object] = {
-        "user_name": user.user_name, "cost_center": user.cost_center,
-        "employee_number": user.employee_number, "department": user.department,
-        "division": user.division, "company_id": user.company_id,
-        "external_id": user.external_id, "manager_id": user.manager_id,
+        "user_name": user.user_name,
+        "cost_center": user.cost_center,
+        "employee_number": user.employee_number,
+        "department": user.department,
+        "division": user.division,
+        "company_id": user.company_id,
+        "external_id": user.external_id,
+        "manager_id": user.manager_id,
         "start_date": rfc3339(user.start_date),
         "termination_date": rfc3339(user.termination_date),
         "last_modified_at": rfc3339(user.last_modified_at),
@@ -265,8 +298,12 @@ def _too_long(value: object) -> bool:
 
 
 def _truncated(value: object, subject: str, name: str, issues: _Issues) -> object:
-    issues.add(IssueKind.TRUNCATED_STRING, subject, f"{name} cut to {MAX_STRING} characters",
-               per_subject=False)
+    issues.add(
+        IssueKind.TRUNCATED_STRING,
+        subject,
+        f"{name} cut to {MAX_STRING} characters",
+        per_subject=False,
+    )
     if isinstance(value, list):
         return [_cut(v) for v in value]
     return _cut(str(value))
@@ -281,8 +318,13 @@ def _entitlement_code(product: str) -> str:
     return catalogue.entitlement_role(product).code
 
 
-def _assign(local: LocalUser, user: User, spend: SpendProfile | None, roles: dict[str, str],
-            groups: dict[str, CustomResource]) -> None:
+def _assign(
+    local: LocalUser,
+    user: User,
+    spend: SpendProfile | None,
+    roles: dict[str, str],
+    groups: dict[str, CustomResource],
+) -> None:
     for product in sorted({p for p in user.entitlements if p.strip()}):
         local.add_role(_entitlement_code(product), apply_to_application=True)
     if spend is None:

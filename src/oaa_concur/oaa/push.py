@@ -78,8 +78,10 @@ def push(
     redact.register(api_key)
     if veza_url.lower().startswith("http://"):
         # oaaclient would turn it into "https://http://..." and fail with a confusing DNS error
-        raise ConfigError(f"The Veza URL {veza_url} is not HTTPS; Veza is reached over HTTPS only",
-                          "set VEZA_URL to the https:// address of the tenant")
+        raise ConfigError(
+            f"The Veza URL {veza_url} is not HTTPS; Veza is reached over HTTPS only",
+            "set VEZA_URL to the https:// address of the tenant",
+        )
     check_name(provider_name, "provider name")
     check_name(data_source_name, "data source name")
     body = payload(app)
@@ -91,13 +93,18 @@ def push(
     warnings = _warnings(response)
     for warning in warnings:
         log.warning("Veza warning: %s", warning)
-    log.info("pushed %s to Veza data source %r (%d warnings)", provider_name, data_source_name,
-             len(warnings))
+    log.info(
+        "pushed %s to Veza data source %r (%d warnings)",
+        provider_name,
+        data_source_name,
+        len(warnings),
+    )
     return warnings
 
 
-def _client(url: str, api_key: str, ca_bundle: str | Path | None,
-            timeout_s: float | None) -> _Client:
+def _client(
+    url: str, api_key: str, ca_bundle: str | Path | None, timeout_s: float | None
+) -> _Client:
     try:
         client = _Client(url=url, api_key=api_key)
     except (ValueError, OAAClientError) as err:  # only argument checks happen before the test
@@ -107,8 +114,10 @@ def _client(url: str, api_key: str, ca_bundle: str | Path | None,
     client._http_adapter.mount("http://", adapter)
     if ca_bundle is not None:
         if not Path(ca_bundle).is_file():
-            raise ConfigError(f"The CA bundle {ca_bundle} does not exist",
-                              "give --ca-bundle the path of a PEM file")
+            raise ConfigError(
+                f"The CA bundle {ca_bundle} does not exist",
+                "give --ca-bundle the path of a PEM file",
+            )
         client.verify_ssl = str(ca_bundle)
     if timeout_s is not None:
         client._api_timeout = timeout_s
@@ -122,8 +131,10 @@ def _provider(client: _Client, name: str) -> dict[str, Any]:
         provider = client.create_provider(name, TEMPLATE)
     template = provider.get("custom_template")
     if template not in (None, TEMPLATE):
-        raise VezaError(f"the Veza provider {name!r} uses the {template!r} template, "
-                        f"not {TEMPLATE!r}", "choose another --provider-name")
+        raise VezaError(
+            f"the Veza provider {name!r} uses the {template!r} template, not {TEMPLATE!r}",
+            "choose another --provider-name",
+        )
     return provider
 
 
@@ -152,8 +163,14 @@ class _Retrier:
                 if not _transient(err) or attempt == self.attempts:
                     raise _veza_error(err, self.url, step, attempt) from None
                 delay = min(30.0, 2.0 ** (attempt - 1))
-                log.warning("Veza %s failed (%s), attempt %d of %d; retrying in %.0f s",
-                            step, _short(err), attempt, self.attempts, delay)
+                log.warning(
+                    "Veza %s failed (%s), attempt %d of %d; retrying in %.0f s",
+                    step,
+                    _short(err),
+                    attempt,
+                    self.attempts,
+                    delay,
+                )
                 self.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -178,25 +195,37 @@ def _veza_error(err: OAAClientError, url: str, step: str, attempt: int) -> VezaE
     """One sentence per failure, with what to do; never the API key (redacted anyway)."""
     status = err.status_code
     if isinstance(err, OAAConnectionError) and _tls_failure(err):
-        message, hint = (f"cannot verify the TLS certificate of Veza at {url}",
-                         "give the CA with --ca-bundle or REQUESTS_CA_BUNDLE")
+        message, hint = (
+            f"cannot verify the TLS certificate of Veza at {url}",
+            "give the CA with --ca-bundle or REQUESTS_CA_BUNDLE",
+        )
     elif isinstance(err, OAAConnectionError) or (status is None and err.error == "Unknown host"):
-        message, hint = (f"cannot reach Veza at {url} after {attempt} attempts",
-                         "check VEZA_URL and the network/proxy")
+        message, hint = (
+            f"cannot reach Veza at {url} after {attempt} attempts",
+            "check VEZA_URL and the network/proxy",
+        )
     elif status == 401:
         message, hint = "Veza refused the API key (HTTP 401)", "check VEZA_API_KEY"
     elif status == 403:
-        message, hint = ("Veza refused the request (HTTP 403)",
-                         "give the API key's user the right to manage OAA providers")
+        message, hint = (
+            "Veza refused the request (HTTP 403)",
+            "give the API key's user the right to manage OAA providers",
+        )
     elif status == 400:
-        message, hint = (f"Veza rejected the {step} (HTTP 400): {_details(err)}",
-                         "fix the data it names, or inspect the payload saved with --save-json")
+        message, hint = (
+            f"Veza rejected the {step} (HTTP 400): {_details(err)}",
+            "fix the data it names, or inspect the payload saved with --save-json",
+        )
     elif status is not None and status >= 500:
-        message, hint = (f"Veza failed the {step} with HTTP {status} after {attempt} attempts",
-                         "try again later; if it persists, contact Veza support")
+        message, hint = (
+            f"Veza failed the {step} with HTTP {status} after {attempt} attempts",
+            "try again later; if it persists, contact Veza support",
+        )
     else:
-        message, hint = (f"Veza failed the {step}: {_short(err)}",
-                         "check VEZA_URL and the Veza tenant's status")
+        message, hint = (
+            f"Veza failed the {step}: {_short(err)}",
+            "check VEZA_URL and the Veza tenant's status",
+        )
     return VezaError(redact.redact(message), hint)
 
 

@@ -18,17 +18,25 @@ from oaa_concur.simulator.state import SimulatorState
 from oaa_concur.simulator.tokens import OAuthError
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None,
-                  media_type: str = "application/json") -> Response:
+def json_response(
+    body: Any,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    media_type: str = "application/json",
+) -> Response:
     """orjson-encoded response (fast enough for 1,000-user pages)."""
-    return Response(orjson.dumps(body), status_code=status, headers=headers,
-                    media_type=media_type)
+    return Response(orjson.dumps(body), status_code=status, headers=headers, media_type=media_type)
 
 
 def _lives_elsewhere(state: SimulatorState, form: dict[str, str]) -> None:
     state.tokens.check_client(form)
-    raise OAuthError(400, 16, "invalid_request", "user lives elsewhere",
-                     geolocation=state.api_url if state.config.elsewhere_geolocation else None)
+    raise OAuthError(
+        400,
+        16,
+        "invalid_request",
+        "user lives elsewhere",
+        geolocation=state.api_url if state.config.elsewhere_geolocation else None,
+    )
 
 
 def create_app(state: SimulatorState, role: str) -> Starlette:
@@ -50,9 +58,16 @@ def create_app(state: SimulatorState, role: str) -> Starlette:
             if role == "landing":
                 # Data lives on the company's data center only; this listener is the landing
                 # zone. We answer 404 (not 401) so that clients do not loop on refresh.
-                return json_response(scim_error(404, "This host does not serve the company's "
-                                                "data; use the geolocation of the token."), 404)
+                return json_response(
+                    scim_error(
+                        404,
+                        "This host does not serve the company's "
+                        "data; use the geolocation of the token.",
+                    ),
+                    404,
+                )
             return await handler(request, state)  # type: ignore[no-any-return]
+
         return endpoint
 
     routes = [

@@ -107,13 +107,18 @@ def _with_correlation_id(send: Send) -> Send:
 
 
 async def _send_429(send: Send, path: str, retry_after: str) -> None:
-    await _send(send, 429, orjson.dumps(rate_limit_body(path)),
-                [(b"retry-after", retry_after.encode())])
+    await _send(
+        send, 429, orjson.dumps(rate_limit_body(path)), [(b"retry-after", retry_after.encode())]
+    )
 
 
-async def _send(send: Send, status: int, body: bytes,
-                extra: list[tuple[bytes, bytes]] | None = None) -> None:
-    headers = [(b"content-type", b"application/json"),
-               (b"content-length", str(len(body)).encode()), *(extra or [])]
+async def _send(
+    send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *(extra or []),
+    ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -23,30 +23,44 @@ class Refused(Exception):
         self.response = response
 
 
-def error_response(status: int, detail: str, scim_type: str | None = None, *,
-                   status_as_int: bool = False) -> Response:
+def error_response(
+    status: int, detail: str, scim_type: str | None = None, *, status_as_int: bool = False
+) -> Response:
     body = scim_error(status, detail, scim_type, status_as_int=status_as_int)
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
-def authorize(request: Request, state: SimulatorState, any_of: Iterable[str], *,
-              status_as_int: bool = False) -> AccessGrant:
+def authorize(
+    request: Request, state: SimulatorState, any_of: Iterable[str], *, status_as_int: bool = False
+) -> AccessGrant:
     """401 without a valid, unexpired bearer token; 403 without one of ``any_of`` scopes."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     grant = state.tokens.check_access(token.strip()) if scheme.lower() == "bearer" else None
     if grant is None:
-        response = error_response(401, "Unauthorized: missing, invalid or expired access token",
-                                  status_as_int=status_as_int)
+        response = error_response(
+            401,
+            "Unauthorized: missing, invalid or expired access token",
+            status_as_int=status_as_int,
+        )
         response.headers["www-authenticate"] = 'Bearer realm="concur"'
         raise Refused(response)
     if not grant.scopes & set(any_of):
-        raise Refused(error_response(403, "Forbidden: the access token lacks the scope "
-                                     "this API needs", status_as_int=status_as_int))
+        raise Refused(
+            error_response(
+                403,
+                "Forbidden: the access token lacks the scope this API needs",
+                status_as_int=status_as_int,
+            )
+        )
     return grant
 
 
-_DETAILS = {500: "Internal server error", 502: "Bad gateway", 503: "Service unavailable",
-            504: "Gateway timeout"}
+_DETAILS = {
+    500: "Internal server error",
+    502: "Bad gateway",
+    503: "Service unavailable",
+    504: "Gateway timeout",
+}
 
 
 class Delayed(Response):
@@ -61,8 +75,14 @@ class Delayed(Response):
         await super().__call__(scope, receive, send)
 
 
-def _due(state: SimulatorState, kind: str, page: int, fault: str,
-         where: tuple[str, int] | None, times: int | None) -> bool:
+def _due(
+    state: SimulatorState,
+    kind: str,
+    page: int,
+    fault: str,
+    where: tuple[str, int] | None,
+    times: int | None,
+) -> bool:
     """Whether the page fault ``fault`` fires now (and count it when it does)."""
     if where != (kind, page) or (times is not None and state.faults[fault] >= times):
         return False
@@ -83,11 +103,13 @@ def page_fault(state: SimulatorState, kind: str, page: int, body: Any) -> Respon
     config = state.config
     if _due(state, kind, page, "fail_page", config.fail_page, config.fail_times):
         status = config.fail_status
-        return error_response(status, _DETAILS.get(status, "Service error"),
-                              status_as_int=kind == "spend")
+        return error_response(
+            status, _DETAILS.get(status, "Service error"), status_as_int=kind == "spend"
+        )
     if _due(state, kind, page, "wrong_shape", config.wrong_shape_page, None):
-        return Response(orjson.dumps(_wrong_shape(body, config.wrong_shape)),
-                        media_type="application/json")
+        return Response(
+            orjson.dumps(_wrong_shape(body, config.wrong_shape)), media_type="application/json"
+        )
     if _due(state, kind, page, "slow_page", config.slow_page, config.slow_times):
         return Delayed(orjson.dumps(body), config.slow_s)
     if state.config.malformed_page == (kind, page):

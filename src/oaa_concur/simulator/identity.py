@@ -46,11 +46,18 @@ async def list_v41(request: Request, state: SimulatorState) -> Response:
     """GET /profile/identity/v4.1/Users: no filter parameter here (use .search)."""
     params = request.query_params
     if "filter" in params:
-        return error_response(400, "filter is not supported on GET; use POST /Users/.search",
-                              "invalidFilter")
-    return await _guarded(request, state, None, _split(params.get("attributes")),
-                          _split(params.get("excludedAttributes")), params.get("count"),
-                          params.get("cursor"))
+        return error_response(
+            400, "filter is not supported on GET; use POST /Users/.search", "invalidFilter"
+        )
+    return await _guarded(
+        request,
+        state,
+        None,
+        _split(params.get("attributes")),
+        _split(params.get("excludedAttributes")),
+        params.get("count"),
+        params.get("cursor"),
+    )
 
 
 async def search_v41(request: Request, state: SimulatorState) -> Response:
@@ -65,13 +72,26 @@ async def search_v41(request: Request, state: SimulatorState) -> Response:
     for value in (attributes, excluded):
         if value is not None and not isinstance(value, list):
             return error_response(400, "attributes must be an array", "invalidSyntax")
-    return await _guarded(request, state, body.get("filter"), attributes, excluded,
-                          body.get("count"), body.get("cursor"))
+    return await _guarded(
+        request,
+        state,
+        body.get("filter"),
+        attributes,
+        excluded,
+        body.get("count"),
+        body.get("cursor"),
+    )
 
 
-async def _guarded(request: Request, state: SimulatorState, filter_text: str | None,
-                   attributes: list[str] | None, excluded: list[str] | None, count: Any,
-                   cursor: str | None) -> Response:
+async def _guarded(
+    request: Request,
+    state: SimulatorState,
+    filter_text: str | None,
+    attributes: list[str] | None,
+    excluded: list[str] | None,
+    count: Any,
+    cursor: str | None,
+) -> Response:
     try:
         grant = authorize(request, state, IDENTITY_SCOPES)
         return _page_v41(state, grant.scopes, filter_text, attributes, excluded, count, cursor)
@@ -81,9 +101,15 @@ async def _guarded(request: Request, state: SimulatorState, filter_text: str | N
         return error_response(400, bad.detail, bad.scim_type)
 
 
-def _page_v41(state: SimulatorState, scopes: frozenset[str], filter_text: str | None,
-              attributes: list[str] | None, excluded: list[str] | None, count_raw: Any,
-              cursor: str | None) -> Response:
+def _page_v41(
+    state: SimulatorState,
+    scopes: frozenset[str],
+    filter_text: str | None,
+    attributes: list[str] | None,
+    excluded: list[str] | None,
+    count_raw: Any,
+    cursor: str | None,
+) -> Response:
     tenant = state.tenant
     start, position, page = 0, 1, 1
     if cursor:
@@ -99,21 +125,24 @@ def _page_v41(state: SimulatorState, scopes: frozenset[str], filter_text: str | 
     drop = None if excluded is None else parse_attributes(excluded)
     hits, following = _select(state, query, start, count)
     body: dict[str, Any] = {
-        "schemas": [LIST_RESPONSE], "totalResults": _total(state, query),
+        "schemas": [LIST_RESPONSE],
+        "totalResults": _total(state, query),
         "itemsPerPage": len(hits),
         "Resources": [project(tenant.identity_user(i), scopes, selection, drop) for i in hits],
     }
     if following is not None and count > 0:
-        body["nextCursor"] = q.make_cursor(tenant, following, position + len(hits), page + 1,
-                                           query, attributes)
+        body["nextCursor"] = q.make_cursor(
+            tenant, following, position + len(hits), page + 1, query, attributes
+        )
     if cursor and state.config.repeat_cursor_page == page:
         state.faults["repeat_cursor"] += 1
         body["nextCursor"] = cursor  # a server-side loop: the cursor that asked for this page
     return page_fault(state, "identity", page, body) or _json(body)
 
 
-def _select(state: SimulatorState, query: q.Query, start: int,
-            count: int) -> tuple[list[int], int | None]:
+def _select(
+    state: SimulatorState, query: q.Query, start: int, count: int
+) -> tuple[list[int], int | None]:
     """Up to ``count`` matching indices from ``start``, and the next match after them."""
     users = state.tenant.users
     if query.only is not None:
@@ -140,8 +169,7 @@ def _total(state: SimulatorState, query: q.Query) -> int:
     if not query.predicates:
         return state.tenant.users
     if query.text not in state.totals:
-        state.totals[query.text] = sum(
-            1 for i in range(state.tenant.users) if query.matches(i))
+        state.totals[query.text] = sum(1 for i in range(state.tenant.users) if query.matches(i))
     return state.totals[query.text]
 
 
@@ -159,10 +187,15 @@ async def list_v4(request: Request, state: SimulatorState) -> Response:
         return error_response(400, bad.detail, bad.scim_type)
     tenant = state.tenant
     hits = range(start - 1, min(tenant.users, start - 1 + count))
-    return _json({
-        "schemas": [LIST_RESPONSE], "totalResults": tenant.users, "startIndex": start,
-        "itemsPerPage": len(hits),
-        "Resources": [project(tenant.identity_user(i), grant.scopes, selection) for i in hits]})
+    return _json(
+        {
+            "schemas": [LIST_RESPONSE],
+            "totalResults": tenant.users,
+            "startIndex": start,
+            "itemsPerPage": len(hits),
+            "Resources": [project(tenant.identity_user(i), grant.scopes, selection) for i in hits],
+        }
+    )
 
 
 def _selection(attributes: str | None) -> Selection | None:

@@ -45,7 +45,7 @@ class Person:
     email: bool
     entitlements: tuple[str, ...]
     start_fmt: int
-    start_days: int          # days after 2005-01-01
+    start_days: int  # days after 2005-01-01
     termination: str | None  # "past" | "future" | None
     place: int
     department: str
@@ -56,7 +56,7 @@ class Person:
     roles: tuple[tuple[str, tuple[str, ...] | None], ...]  # non-base roles (name, groups)
     alt_approver: bool
     delegate: bool
-    created_s: int            # seconds after 2015-01-01
+    created_s: int  # seconds after 2015-01-01
 
 
 def make_person(index: int, seed: int, active: bool, spend: bool, manager: bool) -> Person:
@@ -66,13 +66,17 @@ def make_person(index: int, seed: int, active: bool, spend: bool, manager: bool)
     given, family = _names(rng, forced)
     ents = _entitlements(rng, forced, spend)
     return Person(
-        index=index, given=given, family=family,
+        index=index,
+        given=given,
+        family=family,
         email="no_email" not in forced and rng.random() >= 0.02,
         entitlements=ents,
-        start_fmt=_pick_format(rng, forced), start_days=rng.randrange(0, 7000),
+        start_fmt=_pick_format(rng, forced),
+        start_days=rng.randrange(0, 7000),
         termination=_termination(rng, forced, active),
         place=rng.randrange(len(catalog.PLACES)),
-        department=rng.choice(catalog.DEPARTMENTS), division=rng.choice(catalog.DIVISIONS),
+        department=rng.choice(catalog.DEPARTMENTS),
+        division=rng.choice(catalog.DIVISIONS),
         title=rng.choice(catalog.TITLES),
         non_employee="non_employee" in forced or rng.random() < 0.02,
         test_employee="test_employee" in forced or rng.random() < 0.01,
@@ -122,7 +126,10 @@ def _termination(rng: random.Random, forced: frozenset[str], active: bool) -> st
 
 
 def _extra_roles(
-    rng: random.Random, forced: frozenset[str], ents: tuple[str, ...], manager: bool,
+    rng: random.Random,
+    forced: frozenset[str],
+    ents: tuple[str, ...],
+    manager: bool,
 ) -> tuple[tuple[str, tuple[str, ...] | None], ...]:
     roles: list[tuple[str, tuple[str, ...] | None]] = []
     if manager and "Expense" in ents:
@@ -141,7 +148,8 @@ def _extra_roles(
 
 
 def _random_roles(
-    rng: random.Random, ents: tuple[str, ...],
+    rng: random.Random,
+    ents: tuple[str, ...],
 ) -> list[tuple[str, tuple[str, ...] | None]]:
     roles: list[tuple[str, tuple[str, ...] | None]] = []
     if rng.random() < 0.10:

@@ -23,13 +23,25 @@ SAP_S = "identity.user.sap.read"
 IDENTITY_SCOPES = frozenset({IDS, CORE_S, SENSITIVE, ENT_S, SAP_S})
 # Which scope grants which top-level attribute (concur-api.md §3.7).
 FIELD_SCOPE: dict[str, str] = {
-    "userName": IDS, "externalId": IDS,
-    "active": CORE_S, "displayName": CORE_S, "name": CORE_S, "nickName": CORE_S,
-    "title": CORE_S, "timezone": CORE_S, "preferredLanguage": CORE_S, "meta": CORE_S,
+    "userName": IDS,
+    "externalId": IDS,
+    "active": CORE_S,
+    "displayName": CORE_S,
+    "name": CORE_S,
+    "nickName": CORE_S,
+    "title": CORE_S,
+    "timezone": CORE_S,
+    "preferredLanguage": CORE_S,
+    "meta": CORE_S,
     "localeOverrides": CORE_S,
-    "emails": SENSITIVE, "phoneNumbers": SENSITIVE, "addresses": SENSITIVE,
-    "dateOfBirth": SENSITIVE, "emergencyContacts": SENSITIVE,
-    "entitlements": ENT_S, ENTERPRISE: ENT_S, SAP: SAP_S,
+    "emails": SENSITIVE,
+    "phoneNumbers": SENSITIVE,
+    "addresses": SENSITIVE,
+    "dateOfBirth": SENSITIVE,
+    "emergencyContacts": SENSITIVE,
+    "entitlements": ENT_S,
+    ENTERPRISE: ENT_S,
+    SAP: SAP_S,
 }
 ALWAYS = ("schemas", "id")
 REQUEST_ONLY = frozenset({"entitlements"})  # v4.1 "Request Only" attributes (§3.4)
@@ -63,9 +75,9 @@ def _split_path(name: str) -> tuple[str, str | None]:
         if name.lower() == urn.lower():
             return urn, None
         if name.lower().startswith(urn.lower() + ":"):
-            return urn, name[len(urn) + 1:]
+            return urn, name[len(urn) + 1 :]
     if name.lower().startswith(CORE.lower() + ":"):
-        name = name[len(CORE) + 1:]
+        name = name[len(CORE) + 1 :]
     top, _, sub = name.partition(".")
     canonical = _CANONICAL.get(top.lower(), top)
     return canonical, (sub or None)
@@ -74,8 +86,12 @@ def _split_path(name: str) -> tuple[str, str | None]:
 _CANONICAL = {k.lower(): k for k in KNOWN}
 
 
-def project(user: dict[str, Any], scopes: frozenset[str], selection: Selection | None,
-            excluded: Selection | None = None) -> dict[str, Any]:
+def project(
+    user: dict[str, Any],
+    scopes: frozenset[str],
+    selection: Selection | None,
+    excluded: Selection | None = None,
+) -> dict[str, Any]:
     """The user as this app may see it: scope-less fields silently omitted (§3.7)."""
     out: dict[str, Any] = {}
     for key, value in user.items():

@@ -20,14 +20,20 @@ if TYPE_CHECKING:
     from oaa_concur.simulator.tenant import Tenant
 
 _CLAUSE = re.compile(
-    r'\s*([A-Za-z0-9:._]+)\s+(eq|gt|ge|lt|le)\s+("(?:[^"\\]|\\.)*"|true|false)\s*',
-    re.IGNORECASE)
+    r'\s*([A-Za-z0-9:._]+)\s+(eq|gt|ge|lt|le)\s+("(?:[^"\\]|\\.)*"|true|false)\s*', re.IGNORECASE
+)
 _AND = re.compile(r"and\b", re.IGNORECASE)
-_UNIQUE = {"username": "userName", "id": "id", "employeenumber": "employeeNumber",
-           f"{ENTERPRISE}:employeenumber".lower(): "employeeNumber"}
+_UNIQUE = {
+    "username": "userName",
+    "id": "id",
+    "employeenumber": "employeeNumber",
+    f"{ENTERPRISE}:employeenumber".lower(): "employeeNumber",
+}
 _COMPARE: dict[str, Callable[[float, float], bool]] = {
-    "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b,
-    "lt": lambda a, b: a < b, "le": lambda a, b: a <= b,
+    "gt": lambda a, b: a > b,
+    "ge": lambda a, b: a >= b,
+    "lt": lambda a, b: a < b,
+    "le": lambda a, b: a <= b,
 }
 
 
@@ -36,7 +42,7 @@ class Query:
     """A parsed filter: an optional single candidate plus per-index predicates."""
 
     text: str
-    only: int | None = None           # a unique-attribute eq picked one user (-1: nobody)
+    only: int | None = None  # a unique-attribute eq picked one user (-1: nobody)
     predicates: tuple[Callable[[int], bool], ...] = ()
 
     def matches(self, index: int) -> bool:
@@ -106,12 +112,23 @@ def query_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def make_cursor(tenant: Tenant, next_index: int, position: int, page: int, query: Query,
-                attributes: list[str] | None) -> str:
+def make_cursor(
+    tenant: Tenant,
+    next_index: int,
+    position: int,
+    page: int,
+    query: Query,
+    attributes: list[str] | None,
+) -> str:
     """Opaque cursor; like Concur's it base64-decodes to a keyset (concur-api.md §3.2)."""
-    body = {"created-id": f"{next_index}_{tenant.user_id(next_index)}",
-            "startIndex": position, "page": page, "query": query.text,
-            "hash": query_hash(query.text), "attributes": attributes}
+    body = {
+        "created-id": f"{next_index}_{tenant.user_id(next_index)}",
+        "startIndex": position,
+        "page": page,
+        "query": query.text,
+        "hash": query_hash(query.text),
+        "attributes": attributes,
+    }
     return base64.b64encode(orjson.dumps(body)).decode()
 
 

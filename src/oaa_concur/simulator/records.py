@@ -22,8 +22,17 @@ PAYROLL = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:Payroll"
 INVOICE_PREF = "urn:ietf:params:scim:schemas:extension:spend:2.0:InvoicePreference"
 USER_PREF = "urn:ietf:params:scim:schemas:extension:spend:2.0:UserPreference"
 WORKFLOW_PREF = "urn:ietf:params:scim:schemas:extension:spend:2.0:WorkflowPreference"
-SPEND_SCHEMAS = ["urn:ietf:params:scim:schemas:ScimResource", SPEND_USER, APPROVER, DELEGATE,
-                 PAYROLL, INVOICE_PREF, USER_PREF, WORKFLOW_PREF, ROLE]
+SPEND_SCHEMAS = [
+    "urn:ietf:params:scim:schemas:ScimResource",
+    SPEND_USER,
+    APPROVER,
+    DELEGATE,
+    PAYROLL,
+    INVOICE_PREF,
+    USER_PREF,
+    WORKFLOW_PREF,
+    ROLE,
+]
 BASE_ROLES = {"Expense": "EXP_USER", "Request": "REQ_USER", "Invoice": "INV_PMT_USER"}
 _EPOCH_2005 = dt.date(2005, 1, 1)
 _EPOCH_2015 = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
@@ -49,13 +58,25 @@ def identity_record(tenant: Tenant, person: Person) -> dict[str, Any]:
         "userName": name,
         "active": tenant.is_active(i),
         "displayName": f"{person.given} {person.family}",
-        "name": {"familyName": person.family, "givenName": person.given, "middleName": None,
-                 "formatted": f"{person.given} {person.family}"},
+        "name": {
+            "familyName": person.family,
+            "givenName": person.given,
+            "middleName": None,
+            "formatted": f"{person.given} {person.family}",
+        },
         "nickName": None,
         "title": person.title,
         "emails": _emails(person, name),
-        "phoneNumbers": [] if i % 4 else [{"value": f"+1 555 01{i % 100:02d}", "type": "work",
-                                           "primary": True, "notifications": False}],
+        "phoneNumbers": []
+        if i % 4
+        else [
+            {
+                "value": f"+1 555 01{i % 100:02d}",
+                "type": "work",
+                "primary": True,
+                "notifications": False,
+            }
+        ],
         "addresses": [],
         "emergencyContacts": None,
         "dateOfBirth": None,
@@ -71,25 +92,34 @@ def identity_record(tenant: Tenant, person: Person) -> dict[str, Any]:
 def _emails(person: Person, name: str) -> list[dict[str, Any]]:
     if not person.email:
         return []
-    emails = [{"value": name, "type": "work", "verified": person.index % 5 != 0,
-               "notifications": True}]
+    emails = [
+        {"value": name, "type": "work", "verified": person.index % 5 != 0, "notifications": True}
+    ]
     if person.index % 11 == 0:
-        emails.append({"value": f"{ascii_slug(person.given)}{person.index}@mail.example",
-                       "type": "home", "verified": False, "notifications": False})
+        emails.append(
+            {
+                "value": f"{ascii_slug(person.given)}{person.index}@mail.example",
+                "type": "home",
+                "verified": False,
+                "notifications": False,
+            }
+        )
     return emails
 
 
 def _identity_meta(tenant: Tenant, person: Person) -> dict[str, Any]:
-    created = _EPOCH_2015 + dt.timedelta(seconds=person.created_s,
-                                         microseconds=person.index % 1_000_000)
+    created = _EPOCH_2015 + dt.timedelta(
+        seconds=person.created_s, microseconds=person.index % 1_000_000
+    )
     modified = dt.datetime.fromtimestamp(tenant.last_modified(person.index), tz=dt.UTC)
-    return {"resourceType": "User",
-            "created": created.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "lastModified": modified.strftime("%Y-%m-%dT%H:%M:%S.") +
-            f"{modified.microsecond // 1000:03d}Z",
-            "version": 1 + person.index % 9,
-            "location": f"{tenant.base_url}/profile/identity/v4.1/Users/"
-                        f"{tenant.user_id(person.index)}"}
+    return {
+        "resourceType": "User",
+        "created": created.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "lastModified": modified.strftime("%Y-%m-%dT%H:%M:%S.")
+        + f"{modified.microsecond // 1000:03d}Z",
+        "version": 1 + person.index % 9,
+        "location": f"{tenant.base_url}/profile/identity/v4.1/Users/{tenant.user_id(person.index)}",
+    }
 
 
 def _enterprise(tenant: Tenant, person: Person) -> dict[str, Any]:
@@ -102,8 +132,9 @@ def _enterprise(tenant: Tenant, person: Person) -> dict[str, Any]:
         "department": person.department,
         "division": person.division,
         "organization": tenant.company_name,
-        "manager": None if manager is None else
-        {"value": tenant.user_id(manager), "employeeNumber": f"E{manager:06d}"},
+        "manager": None
+        if manager is None
+        else {"value": tenant.user_id(manager), "employeeNumber": f"E{manager:06d}"},
         "startDate": concur_date(start, person.start_fmt),
         "terminationDate": _termination_date(person, start),
     }
@@ -132,10 +163,12 @@ def spend_record(tenant: Tenant, person: Person) -> dict[str, Any]:
     """The Spend v4.1 user with its Role, Approver and Delegate extensions."""
     i = person.index
     roles: list[dict[str, Any]] = [
-        {"roleName": BASE_ROLES[e]} for e in person.entitlements if e in BASE_ROLES]
+        {"roleName": BASE_ROLES[e]} for e in person.entitlements if e in BASE_ROLES
+    ]
     for code, groups in person.roles:
-        roles.append({"roleName": code} if groups is None else
-                     {"roleName": code, "roleGroups": list(groups)})
+        roles.append(
+            {"roleName": code} if groups is None else {"roleName": code, "roleGroups": list(groups)}
+        )
     country, region, currency, locale, _ = catalog.PLACES[person.place]
     manager = tenant.manager_of(i)
     return {
@@ -143,45 +176,68 @@ def spend_record(tenant: Tenant, person: Person) -> dict[str, Any]:
         "id": tenant.user_id(i),
         "meta": _spend_meta(tenant, i, tenant.last_modified(i)),
         SPEND_USER: {
-            "reimbursementCurrency": currency, "reimbursementType": "CONCUR_PAY",
-            "ledgerCode": "DEFAULT", "country": country, "stateProvince": region,
-            "locale": locale, "testEmployee": person.test_employee,
+            "reimbursementCurrency": currency,
+            "reimbursementType": "CONCUR_PAY",
+            "ledgerCode": "DEFAULT",
+            "country": country,
+            "stateProvince": region,
+            "locale": locale,
+            "testEmployee": person.test_employee,
             "nonEmployee": person.non_employee,
             "biManager": None if manager is None else _ref(tenant, manager),
-            "cashAdvanceAccountCode": None, "budgetCountryCode": None,
+            "cashAdvanceAccountCode": None,
+            "budgetCountryCode": None,
             "customData": [{"id": "orgUnit4", "value": ""}],
         },
         ROLE: {"roles": roles},
         APPROVER: _approvers(tenant, person),
         DELEGATE: _delegates(tenant, person),
         USER_PREF: {"expenseAuditRequired": "REQUIRED"},
-        WORKFLOW_PREF: {}, INVOICE_PREF: {}, PAYROLL: {},
+        WORKFLOW_PREF: {},
+        INVOICE_PREF: {},
+        PAYROLL: {},
     }
 
 
 def orphan_record(tenant: Tenant, index: int) -> dict[str, Any]:
     """A Spend record whose id matches no Identity user (seen in real tenants after deletes)."""
     return {
-        "schemas": list(SPEND_SCHEMAS), "id": tenant.user_id(index),
+        "schemas": list(SPEND_SCHEMAS),
+        "id": tenant.user_id(index),
         "meta": _spend_meta(tenant, index, 1_700_000_000.0 + index % 86400),
-        SPEND_USER: {"reimbursementCurrency": "USD", "reimbursementType": "CONCUR_PAY",
-                     "ledgerCode": "DEFAULT", "country": "US", "stateProvince": None,
-                     "locale": "en-US", "testEmployee": False, "nonEmployee": False,
-                     "biManager": None, "cashAdvanceAccountCode": None,
-                     "budgetCountryCode": None, "customData": []},
+        SPEND_USER: {
+            "reimbursementCurrency": "USD",
+            "reimbursementType": "CONCUR_PAY",
+            "ledgerCode": "DEFAULT",
+            "country": "US",
+            "stateProvince": None,
+            "locale": "en-US",
+            "testEmployee": False,
+            "nonEmployee": False,
+            "biManager": None,
+            "cashAdvanceAccountCode": None,
+            "budgetCountryCode": None,
+            "customData": [],
+        },
         ROLE: {"roles": [{"roleName": "EXP_USER"}, {"roleName": "EXP_APPROVER"}]},
-        APPROVER: {}, DELEGATE: {}, USER_PREF: {}, WORKFLOW_PREF: {}, INVOICE_PREF: {},
+        APPROVER: {},
+        DELEGATE: {},
+        USER_PREF: {},
+        WORKFLOW_PREF: {},
+        INVOICE_PREF: {},
         PAYROLL: {},
     }
 
 
 def _spend_meta(tenant: Tenant, index: int, modified: float) -> dict[str, Any]:
     stamp = dt.datetime.fromtimestamp(modified, tz=dt.UTC)
-    return {"resourceType": "User", "created": None,
-            "lastModified": stamp.strftime("%Y-%m-%dT%H:%M:%S.") +
-            f"{stamp.microsecond // 1000:03d}Z",
-            "location": f"{tenant.base_url}/profile/spend/v4/Users/{tenant.user_id(index)}",
-            "version": None}
+    return {
+        "resourceType": "User",
+        "created": None,
+        "lastModified": stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z",
+        "location": f"{tenant.base_url}/profile/spend/v4/Users/{tenant.user_id(index)}",
+        "version": None,
+    }
 
 
 def _ref(tenant: Tenant, index: int) -> dict[str, str]:
@@ -212,8 +268,19 @@ def _delegates(tenant: Tenant, person: Person) -> dict[str, Any]:
     other = (person.index * 17 + 3) % tenant.users
     other = other if other != person.index else (other + 1) % tenant.users
     can_approve = person.index % 2 == 0
-    return {"expense": [{
-        "delegate": {"value": tenant.user_id(other)}, "canApprove": can_approve,
-        "canPrepare": True, "canSubmit": True, "canViewReceipt": True, "canUseBi": False,
-        "canReceiveEmail": True, "canReceiveApprovalEmail": can_approve,
-        "canPrepareForApproval": False, "canSubmitTravelRequest": True}]}
+    return {
+        "expense": [
+            {
+                "delegate": {"value": tenant.user_id(other)},
+                "canApprove": can_approve,
+                "canPrepare": True,
+                "canSubmit": True,
+                "canViewReceipt": True,
+                "canUseBi": False,
+                "canReceiveEmail": True,
+                "canReceiveApprovalEmail": can_approve,
+                "canPrepareForApproval": False,
+                "canSubmitTravelRequest": True,
+            }
+        ]
+    }

@@ -56,9 +56,12 @@ class RunningSimulator:
 
     def env(self) -> dict[str, str]:
         """The environment a client needs (design.md §2.2)."""
-        return {"CONCUR_URL": self.url, "CONCUR_CLIENT_ID": self.client_id,
-                "CONCUR_CLIENT_SECRET": self.client_secret,
-                "CONCUR_REFRESH_TOKEN": self.refresh_token}
+        return {
+            "CONCUR_URL": self.url,
+            "CONCUR_CLIENT_ID": self.client_id,
+            "CONCUR_CLIENT_SECRET": self.client_secret,
+            "CONCUR_REFRESH_TOKEN": self.refresh_token,
+        }
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -97,15 +100,26 @@ class SimulatorServer:
 
     def _server(self, role: str) -> Any:
         app = FaultLayer(create_app(self.state, role), self.state)
-        config = uvicorn.Config(app, http=DroppingProtocol, lifespan="off", access_log=False,
-                                log_level="warning", loop="asyncio", timeout_keep_alive=30)
+        config = uvicorn.Config(
+            app,
+            http=DroppingProtocol,
+            lifespan="off",
+            access_log=False,
+            log_level="warning",
+            loop="asyncio",
+            timeout_keep_alive=30,
+        )
         return uvicorn.Server(config)
 
     def _run(self) -> None:
         async def serve_all() -> None:
-            await asyncio.gather(*(server.serve(sockets=[sock])
-                                   for server, sock in zip(self.servers, self.sockets,
-                                                           strict=True)))
+            await asyncio.gather(
+                *(
+                    server.serve(sockets=[sock])
+                    for server, sock in zip(self.servers, self.sockets, strict=True)
+                )
+            )
+
         try:
             asyncio.run(serve_all())
         except BaseException as exc:  # surfaced by start()
@@ -116,11 +130,16 @@ class SimulatorServer:
         self.ready(timeout)
         tokens = self.state.tokens
         return RunningSimulator(
-            url=self.state.landing_url, api_url=self.state.api_url,
-            client_id=tokens.client_id, client_secret=tokens.client_secret,
-            refresh_token=tokens.new_refresh_token(), company_uuid=tokens.company_uuid,
-            request_token=tokens.new_request_token(), state=self.state,
-            tenant=self.state.tenant)
+            url=self.state.landing_url,
+            api_url=self.state.api_url,
+            client_id=tokens.client_id,
+            client_secret=tokens.client_secret,
+            refresh_token=tokens.new_refresh_token(),
+            company_uuid=tokens.company_uuid,
+            request_token=tokens.new_request_token(),
+            state=self.state,
+            tenant=self.state.tenant,
+        )
 
     def ready(self, timeout: float) -> None:
         done = threading.Event()

@@ -34,11 +34,13 @@ async def list_users(request: Request, state: SimulatorState) -> Response:
     params = request.query_params
     start, count = _int(params.get("startIndex"), 1), _int(params.get("count"), MAX_COUNT)
     if start is None or count is None:
-        return error_response(400, "startIndex and count must be integers", "invalidValue",
-                              status_as_int=True)
+        return error_response(
+            400, "startIndex and count must be integers", "invalidValue", status_as_int=True
+        )
     if "filter" in params:
-        return error_response(400, "filter is not supported by this simulator",
-                              "invalidFilter", status_as_int=True)
+        return error_response(
+            400, "filter is not supported by this simulator", "invalidFilter", status_as_int=True
+        )
     start, count = max(1, start), max(0, min(count, MAX_COUNT))
     tenant = state.tenant
     positions = range(start - 1, min(tenant.spend_total, start - 1 + count))
@@ -47,13 +49,16 @@ async def list_users(request: Request, state: SimulatorState) -> Response:
         state.faults["total_offset"] += 1
         total = max(0, total + state.config.spend_total_offset)  # claims more/fewer than served
     body: dict[str, Any] = {
-        "schemas": [LIST_RESPONSE], "totalResults": total, "startIndex": start,
+        "schemas": [LIST_RESPONSE],
+        "totalResults": total,
+        "startIndex": start,
         "itemsPerPage": len(positions),
         "Resources": [tenant.spend_user_at(p) for p in positions],
     }
     page = (start - 1) // max(count, 1) + 1
     return page_fault(state, "spend", page, body) or Response(
-        orjson.dumps(body), media_type="application/json")
+        orjson.dumps(body), media_type="application/json"
+    )
 
 
 async def get_one(request: Request, state: SimulatorState) -> Response:

@@ -32,10 +32,15 @@ class SimulatorState:
     def create(cls, config: SimulatorConfig) -> SimulatorState:
         tenant = Tenant(config.users, config.seed)
         tokens = TokenService(
-            company_uuid=tenant.company_uuid, scopes=config.scopes, clock=config.clock,
-            access_ttl=config.access_token_ttl, refresh_ttl=config.refresh_token_ttl,
-            rotate=config.rotate_refresh_tokens, revoke_after=config.revoke_after_refreshes,
-            omit_refresh=config.omit_refresh_token)
+            company_uuid=tenant.company_uuid,
+            scopes=config.scopes,
+            clock=config.clock,
+            access_ttl=config.access_token_ttl,
+            refresh_ttl=config.refresh_token_ttl,
+            rotate=config.rotate_refresh_tokens,
+            revoke_after=config.revoke_after_refreshes,
+            omit_refresh=config.omit_refresh_token,
+        )
         return cls(config=config, tenant=tenant, tokens=tokens)
 
     def revoke_all(self) -> None:

@@ -14,11 +14,11 @@ from oaa_concur.simulator import records
 from oaa_concur.simulator.people import FORCED, Person, make_person
 
 MAX_USERS = 2_000_000
-ORPHAN_BASE = 1 << 30          # index space of Spend records with no Identity user
-LASTMOD_BASE = 1_704_067_200   # 2024-01-01T00:00:00Z
+ORPHAN_BASE = 1 << 30  # index space of Spend records with no Identity user
+LASTMOD_BASE = 1_704_067_200  # 2024-01-01T00:00:00Z
 LASTMOD_SPAN = 500 * 86400
-_INACTIVE_BELOW = 20           # status byte < 20: inactive (~8 %)
-_TRAVEL_ONLY_BELOW = 28        # 20..27: active, Travel only, no Spend profile (~3 %)
+_INACTIVE_BELOW = 20  # status byte < 20: inactive (~8 %)
+_TRAVEL_ONLY_BELOW = 28  # 20..27: active, Travel only, no Spend profile (~3 %)
 _VERSION_MASK = ~((0xF000 << 64) | (0xC000 << 48))
 _VERSION_4 = (0x4000 << 64) | (0x8000 << 48)
 _DIGITS = re.compile(r"(\d{6,})(?:@|$)")
@@ -94,8 +94,9 @@ class Tenant:
         return 7 * index + 1 < self.users
 
     def _person(self, index: int) -> Person:
-        return make_person(index, self.seed, self.is_active(index), self.has_spend(index),
-                           self.is_manager(index))
+        return make_person(
+            index, self.seed, self.is_active(index), self.has_spend(index), self.is_manager(index)
+        )
 
     # ---- records ------------------------------------------------------------------------
     def identity_user(self, index: int) -> dict[str, Any]:
@@ -148,9 +149,15 @@ class Tenant:
         """Summary numbers tests and docs compare against."""
         active = sum(1 for i in range(self.users) if self.is_active(i))
         spend = sum(1 for i in range(self.users) if self.has_spend(i))
-        return {"users": self.users, "active": active, "inactive": self.users - active,
-                "spend_users": spend, "travel_only": self.users - spend,
-                "orphans": self.orphans, "spend_total": spend + self.orphans}
+        return {
+            "users": self.users,
+            "active": active,
+            "inactive": self.users - active,
+            "spend_users": spend,
+            "travel_only": self.users - spend,
+            "orphans": self.orphans,
+            "spend_total": spend + self.orphans,
+        }
 
 
 def _forced_status(traits: frozenset[str]) -> int:

@@ -18,12 +18,12 @@ REQUEST_TOKEN_TTL = 24 * 3600  # a Company Request Token lives 24 h, reusable (�
 class OAuthError(Exception):
     """An OAuth error answer: HTTP status plus Concur's {code, error, error_description}."""
 
-    def __init__(self, status: int, code: int, error: str, description: str,
-                 geolocation: str | None = None) -> None:
+    def __init__(
+        self, status: int, code: int, error: str, description: str, geolocation: str | None = None
+    ) -> None:
         super().__init__(description)
         self.status = status
-        self.body: dict[str, Any] = {"code": code, "error": error,
-                                     "error_description": description}
+        self.body: dict[str, Any] = {"code": code, "error": error, "error_description": description}
         if geolocation is not None:
             self.body["geolocation"] = geolocation
 
@@ -49,9 +49,18 @@ def _b64(data: bytes) -> str:
 class TokenService:
     """Issues and checks tokens for one app and one company, using the injected clock."""
 
-    def __init__(self, *, company_uuid: str, scopes: tuple[str, ...], clock: Callable[[], float],
-                 access_ttl: int, refresh_ttl: int, rotate: bool,
-                 revoke_after: int | None, omit_refresh: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        company_uuid: str,
+        scopes: tuple[str, ...],
+        clock: Callable[[], float],
+        access_ttl: int,
+        refresh_ttl: int,
+        rotate: bool,
+        revoke_after: int | None,
+        omit_refresh: bool = False,
+    ) -> None:
         self.client_id = str(uuid.uuid4())
         self.client_secret = secrets.token_urlsafe(24)
         self.company_uuid = company_uuid
@@ -78,8 +87,9 @@ class TokenService:
     def new_refresh_token(self, scopes: tuple[str, ...] | None = None) -> str:
         token = str(uuid.uuid4())
         self.issued.append(token)
-        self.refresh_tokens[token] = RefreshGrant(scopes or self.scopes,
-                                                  self.clock() + self.refresh_ttl)
+        self.refresh_tokens[token] = RefreshGrant(
+            scopes or self.scopes, self.clock() + self.refresh_ttl
+        )
         return token
 
     def revoke_all(self) -> None:
@@ -103,8 +113,12 @@ class TokenService:
                 return self._password(form, geolocation)
             if grant == "refresh_token":
                 return self._refresh(form, geolocation)
-            raise OAuthError(400, 60, "unsupported_grant_type",
-                             f"grant type {grant!r} is not allowed for this client")
+            raise OAuthError(
+                400,
+                60,
+                "unsupported_grant_type",
+                f"grant type {grant!r} is not allowed for this client",
+            )
 
     def check_client(self, form: Mapping[str, str]) -> None:
         if form.get("client_id") != self.client_id:
@@ -117,8 +131,12 @@ class TokenService:
         if credtype not in ("authtoken", "password"):
             raise OAuthError(400, 120, "invalid_request", f"credtype {credtype!r} is invalid")
         expires = self.request_tokens.get(form.get("password", ""))
-        if (credtype != "authtoken" or form.get("username") != self.company_uuid
-                or expires is None or expires <= self.clock()):
+        if (
+            credtype != "authtoken"
+            or form.get("username") != self.company_uuid
+            or expires is None
+            or expires <= self.clock()
+        ):
             # Expired and unknown request tokens look the same to the caller (§2.5, code 5).
             raise OAuthError(400, 5, "invalid_grant", "Incorrect Credentials. Please Retry")
         scopes = self._requested_scopes(form, self.scopes)
@@ -145,8 +163,9 @@ class TokenService:
             self.refresh_tokens.clear()  # revoked after this answer: the next refresh gets 108
         return response
 
-    def _requested_scopes(self, form: Mapping[str, str],
-                          allowed: tuple[str, ...]) -> tuple[str, ...]:
+    def _requested_scopes(
+        self, form: Mapping[str, str], allowed: tuple[str, ...]
+    ) -> tuple[str, ...]:
         asked = form.get("scope", "").split()
         if not asked:
             return allowed
@@ -156,22 +175,47 @@ class TokenService:
 
     def _response(self, refresh: str, scopes: tuple[str, ...], geo: str) -> dict[str, Any]:
         now = self.clock()
-        access = self._jwt({"sub": self.company_uuid, "concur.type": "company",
-                            "concur.scopes": list(scopes), "concur.version": 2, "iss": geo,
-                            "aud": "*", "iat": int(now), "nbf": int(now),
-                            "exp": int(now + self.access_ttl), "jti": str(uuid.uuid4())})
+        access = self._jwt(
+            {
+                "sub": self.company_uuid,
+                "concur.type": "company",
+                "concur.scopes": list(scopes),
+                "concur.version": 2,
+                "iss": geo,
+                "aud": "*",
+                "iat": int(now),
+                "nbf": int(now),
+                "exp": int(now + self.access_ttl),
+                "jti": str(uuid.uuid4()),
+            }
+        )
         self.access_tokens[access] = AccessGrant(frozenset(scopes), now + self.access_ttl)
         grant = self.refresh_tokens.get(refresh)
         refresh_exp = grant.expires_at if grant else now
-        id_token = self._jwt({"sub": self.company_uuid, "aud": self.client_id, "iss": geo,
-                              "iat": int(now), "nbf": int(now), "exp": int(now + self.access_ttl),
-                              "concur.type": "company", "concur.version": 2})
+        id_token = self._jwt(
+            {
+                "sub": self.company_uuid,
+                "aud": self.client_id,
+                "iss": geo,
+                "iat": int(now),
+                "nbf": int(now),
+                "exp": int(now + self.access_ttl),
+                "concur.type": "company",
+                "concur.version": 2,
+            }
+        )
         self.issued += (access, id_token)
         # Concur sends both lifetimes as strings; refresh_expires_in is an absolute epoch (§2.4).
-        return {"expires_in": str(self.access_ttl), "scope": " ".join(scopes),
-                "token_type": "Bearer", "access_token": access, "refresh_token": refresh,
-                "refresh_expires_in": str(int(refresh_exp)), "id_token": id_token,
-                "geolocation": geo}
+        return {
+            "expires_in": str(self.access_ttl),
+            "scope": " ".join(scopes),
+            "token_type": "Bearer",
+            "access_token": access,
+            "refresh_token": refresh,
+            "refresh_expires_in": str(int(refresh_exp)),
+            "id_token": id_token,
+            "geolocation": geo,
+        }
 
     def _jwt(self, claims: dict[str, Any]) -> str:
         header = _b64(orjson.dumps({"alg": "RS256", "typ": "JWT", "kid": "sim-1"}))
