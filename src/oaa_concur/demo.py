@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from oaa_concur.config import Secrets, Settings
-from oaa_concur.report import write_report
+from oaa_concur.review.report import write_report
+from oaa_concur.review.snapshot import SnapshotInfo, SnapshotStore
 from oaa_concur.simulator import SimulatorConfig, running_simulator
-from oaa_concur.snapshot import SnapshotInfo, SnapshotStore
 from oaa_concur.sync import Progress, SyncOptions, SyncOutcome, run_sync
 
 

@@ -71,7 +71,7 @@ def run_sync(
     """Run one discovery and everything after it; raise an ``OaaConcurError`` on failure."""
     from oaa_concur import oaa
     from oaa_concur.concur.discovery import run_discovery
-    from oaa_concur.snapshot import SnapshotStore
+    from oaa_concur.review.snapshot import SnapshotStore
 
     started = time.monotonic()
     if options.push:

@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 from oaa_concur import oaa
 from oaa_concur.concur.issues import IssueSink
 from oaa_concur.concur.parse import parse_spend, parse_user
-from oaa_concur.findings import find
 from oaa_concur.models import Company, DiscoveryResult, IssueKind, SpendProfile, User
-from oaa_concur.report import build, render
-from oaa_concur.rules import default_rules
-from oaa_concur.snapshot import SnapshotStore
+from oaa_concur.review.findings import find
+from oaa_concur.review.report import build, render
+from oaa_concur.review.rules import default_rules
+from oaa_concur.review.snapshot import SnapshotStore
 from tests.badinput.strategies import ANY_SPEND, ANY_USER, SLOW_PROPS, SPEND_RECORD, USER_RECORD
 
 PROPERTY_NAME = re.compile(r"^[a-z][a-z_]*$")

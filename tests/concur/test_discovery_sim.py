@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from oaa_concur.concur.discovery import run_discovery
-from oaa_concur.credentials import CredentialStore, fingerprint
 from oaa_concur.errors import ConcurAuthError, ConcurError, ConfigError, IncompleteDiscovery
 from oaa_concur.models import IssueKind
 from oaa_concur.simulator import DEFAULT_SCOPES, SimulatorConfig, running_simulator
+from oaa_concur.state.credentials import CredentialStore, fingerprint
 
 from .conftest import NoWait, client_for
 

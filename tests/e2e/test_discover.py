@@ -10,8 +10,8 @@ from pathlib import Path
 import orjson
 import pytest
 
+from oaa_concur.review.snapshot import SnapshotStore
 from oaa_concur.simulator import SimulatorConfig, running_simulator
-from oaa_concur.snapshot import SnapshotStore
 from tests.e2e.conftest import run_cli, sim_env
 from tests.fakes.veza import FakeVeza
 

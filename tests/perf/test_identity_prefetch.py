@@ -16,9 +16,9 @@ from oaa_concur.concur.auth import TokenManager, client_credentials
 from oaa_concur.concur.http import ConcurApi, HttpClient
 from oaa_concur.concur.identity import identity_pages
 from oaa_concur.concur.pagination import CursorPaginator
-from oaa_concur.credentials import CredentialStore
 from oaa_concur.models import RunStats
 from oaa_concur.simulator import RunningSimulator, SimulatorConfig, running_simulator
+from oaa_concur.state.credentials import CredentialStore
 
 from ..concur.conftest import client_for
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from oaa_concur.snapshot import SnapshotStore
+from oaa_concur.review.snapshot import SnapshotStore
 from tests.concur.conftest import NoWait, client_for
 from tests.fakes.sleeps import Slept, instant_sleeps
 from tests.fakes.veza import FakeVeza, fake_veza, veza_ca

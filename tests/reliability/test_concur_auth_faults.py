@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from oaa_concur.concur.discovery import run_discovery
-from oaa_concur.credentials import CredentialStore, StoredCredentials
 from oaa_concur.errors import ConcurAuthError
+from oaa_concur.review.snapshot import SnapshotStore
 from oaa_concur.simulator import SimulatorConfig, SimulatorState, running_simulator
-from oaa_concur.snapshot import SnapshotStore
+from oaa_concur.state.credentials import CredentialStore, StoredCredentials
 from tests.e2e.conftest import run_cli, sim_env
 from tests.fakes.veza import FakeVeza
 from tests.reliability.conftest import NoWait, Slept, client_for, last_line, no_run_left

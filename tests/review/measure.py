@@ -10,11 +10,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from oaa_concur.files import write_private
-from oaa_concur.findings import find
-from oaa_concur.report import build, render
-from oaa_concur.rules import default_rules
-from oaa_concur.snapshot import SnapshotStore
+from oaa_concur.review.findings import find
+from oaa_concur.review.report import build, render
+from oaa_concur.review.rules import default_rules
+from oaa_concur.review.snapshot import SnapshotStore
+from oaa_concur.state.files import write_private
 from tests.review.bigtenant import big_tenant
 from tests.review.tenant import NOW
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from oaa_concur.report import write_report
-from oaa_concur.rules import load_rules
+from oaa_concur.review.report import write_report
+from oaa_concur.review.rules import load_rules
 from tests.review.bigtenant import big_tenant
 from tests.review.tenant import NOW, RULES_FILE, tenant
 

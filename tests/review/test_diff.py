@@ -9,9 +9,9 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from oaa_concur.cli import main
-from oaa_concur.diff import StatusChange, diff
 from oaa_concur.models import ApproverEdge, DiscoveryResult, RoleGrant, User
-from oaa_concur.snapshot import SnapshotStore
+from oaa_concur.review.diff import StatusChange, diff
+from oaa_concur.review.snapshot import SnapshotStore
 from tests.review.tenant import NOW, tenant
 
 

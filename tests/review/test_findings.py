@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from oaa_concur.errors import ConfigError
-from oaa_concur.findings import at_or_above, counts, find, summary_line
-from oaa_concur.rules import default_rules, load_rules
+from oaa_concur.review.findings import at_or_above, counts, find, summary_line
+from oaa_concur.review.rules import default_rules, load_rules
 from tests.review.tenant import EXEMPTION_EXPIRES, EXPECTED, NOW, RULES_FILE, tenant
 
 

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from oaa_concur.cli import main
-from oaa_concur.report import CSV_COLUMNS, write_report
-from oaa_concur.rules import load_rules
-from oaa_concur.snapshot import SnapshotStore
+from oaa_concur.review.report import CSV_COLUMNS, write_report
+from oaa_concur.review.rules import load_rules
+from oaa_concur.review.snapshot import SnapshotStore
 from tests.review.tenant import EXPECTED, NOW, RULES_FILE, tenant
 
 AS_OF = ["--as-of", NOW.isoformat()]

@@ -11,8 +11,8 @@ import pytest
 
 from oaa_concur.errors import ConfigError
 from oaa_concur.models import Company, DiscoveryResult
-from oaa_concur.snapshot import FILE_NAME, SCHEMA_VERSION, SnapshotStore, migrate_to
-from oaa_concur.snapshot_rows import result_rows
+from oaa_concur.review.rows import result_rows
+from oaa_concur.review.snapshot import FILE_NAME, SCHEMA_VERSION, SnapshotStore, migrate_to
 from tests.review.tenant import NOW, tenant
 
 

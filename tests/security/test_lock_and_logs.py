@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from oaa_concur import redact
-from oaa_concur.logs import setup_logging
+from oaa_concur.cli.logs import setup_logging
 from oaa_concur.simulator import SimulatorConfig, running_simulator
 from tests.e2e.conftest import run_cli, sim_env
 

@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 
 import click
 
+from oaa_concur.cli.logs import setup_logging
 from oaa_concur.config import Settings, resolve_settings
 from oaa_concur.errors import OaaConcurError
-from oaa_concur.logs import setup_logging
 from oaa_concur.redact import redact
 
 F = TypeVar("F", bound=Callable[..., Any])

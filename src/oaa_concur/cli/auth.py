@@ -14,10 +14,11 @@ from oaa_concur.concur.auth import TokenGrant, TokenManager, client_credentials
 from oaa_concur.concur.http import HttpClient
 from oaa_concur.concur.scopes import REQUIRED_SCOPES, SPEND_SCOPE
 from oaa_concur.config import Secrets, Settings
-from oaa_concur.credentials import CredentialStore, state_lock
 from oaa_concur.errors import ConcurError, ConfigError
 from oaa_concur.models import RunStats
 from oaa_concur.redact import register as register_secret
+from oaa_concur.state.credentials import CredentialStore
+from oaa_concur.state.lock import state_lock
 
 
 async def _with_tokens(

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
+from oaa_concur.cli.logs import setup_logging
+from oaa_concur.cli.progress import progress_display
 from oaa_concur.config import DEFAULT_CONCURRENCY
 from oaa_concur.demo import run_demo
-from oaa_concur.logs import setup_logging
-from oaa_concur.progress import progress_display
 from oaa_concur.summary import summarize
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import click
 
 from oaa_concur.cli import common_options, settings_from
+from oaa_concur.cli.progress import progress_display
 from oaa_concur.config import Secrets
-from oaa_concur.progress import progress_display
 from oaa_concur.summary import summarize
 from oaa_concur.sync import SyncOptions, run_sync
 

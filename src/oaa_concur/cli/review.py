@@ -17,13 +17,13 @@ from rich.console import Console
 from rich.table import Table
 
 from oaa_concur.cli import common_options, settings_from
-from oaa_concur.diff import diff, render_text
 from oaa_concur.errors import ConfigError
-from oaa_concur.files import write_private
-from oaa_concur.findings import at_or_above, find, summary_line
-from oaa_concur.report import FORMATS, build, render
-from oaa_concur.rules import SEVERITIES, load_rules
-from oaa_concur.snapshot import SnapshotInfo, SnapshotStore
+from oaa_concur.review.diff import diff, render_text
+from oaa_concur.review.findings import at_or_above, find, summary_line
+from oaa_concur.review.report import FORMATS, build, render
+from oaa_concur.review.rules import SEVERITIES, load_rules
+from oaa_concur.review.snapshot import SnapshotInfo, SnapshotStore
+from oaa_concur.state.files import write_private
 
 
 def _store(kwargs: dict[str, Any]) -> SnapshotStore:

@@ -27,8 +27,8 @@ from oaa_concur import redact
 from oaa_concur.concur.http import ClientError, HttpClient, check_base
 from oaa_concur.concur.oauth_errors import oauth_error
 from oaa_concur.config import Secrets
-from oaa_concur.credentials import CredentialStore, StoredCredentials, fingerprint
 from oaa_concur.errors import ConcurAuthError, ConcurError, ConfigError
+from oaa_concur.state.credentials import CredentialStore, StoredCredentials, fingerprint
 
 LOG = logging.getLogger(__name__)
 TOKEN_PATH = "/oauth2/v0/token"

@@ -33,7 +33,6 @@ from oaa_concur.concur.scopes import missing_scopes
 from oaa_concur.concur.spend import PAGE_SIZE as SPEND_PAGE
 from oaa_concur.concur.spend import run_all, spend_pages
 from oaa_concur.config import Secrets, Settings
-from oaa_concur.credentials import CredentialStore, state_lock
 from oaa_concur.errors import IncompleteDiscovery, RetriableError
 from oaa_concur.models import (
     Company,
@@ -43,6 +42,8 @@ from oaa_concur.models import (
     SpendProfile,
     User,
 )
+from oaa_concur.state.credentials import CredentialStore
+from oaa_concur.state.lock import state_lock
 
 LOG = logging.getLogger(__name__)
 Progress = Callable[[str, int, "int | None"], None]

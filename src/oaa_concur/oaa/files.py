@@ -8,8 +8,8 @@ from typing import Any
 import orjson
 from oaaclient.templates import CustomApplication
 
-from oaa_concur.files import write_private
 from oaa_concur.gc_control import gc_paused
+from oaa_concur.state.files import write_private
 
 Payload = dict[str, Any]
 

@@ -56,8 +56,8 @@ class RuleSet:
 
 
 def default_rules() -> RuleSet:
-    """The rules shipped in ``oaa_concur/data/sod_rules.toml``."""
-    text = resources.files("oaa_concur").joinpath("data/sod_rules.toml").read_text("utf-8")
+    """The rules shipped in ``oaa_concur/review/data/sod_rules.toml``."""
+    text = resources.files("oaa_concur.review").joinpath("data/sod_rules.toml").read_text("utf-8")
     rules, _, _ = _parse(tomllib.loads(text), "the shipped sod_rules.toml")
     return RuleSet(rules=rules)
 

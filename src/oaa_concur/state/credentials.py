@@ -1,4 +1,4 @@
-"""The credentials file and the run lock in the state directory (design.md §2.2, §3.2).
+"""The credentials file in the state directory (design.md §2.2, §3.2).
 
 ``credentials.json`` (mode 0600, in a 0700 directory) holds the newest refresh token, its
 expiry (epoch seconds), the geolocation, the client id, the company UUID, the granted scopes
@@ -14,14 +14,9 @@ save).
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import logging
-import os
 import stat
-import threading
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,12 +24,11 @@ from typing import Any
 import orjson
 
 from oaa_concur import redact
-from oaa_concur.errors import ConfigError, LockedError
-from oaa_concur.files import ensure_private_dir, write_private
+from oaa_concur.errors import ConfigError
+from oaa_concur.state.files import ensure_private_dir, write_private
 
 LOG = logging.getLogger(__name__)
 FILE_NAME = "credentials.json"
-LOCK_NAME = "oaa-concur.lock"
 
 
 def fingerprint(token: str) -> str:
@@ -185,49 +179,3 @@ class CredentialStore:
             f"credentials file at {self.path}",
             "run `oaa-concur auth exchange --company-uuid UUID` or set CONCUR_REFRESH_TOKEN",
         )
-
-
-_held: dict[Path, int] = {}
-_held_lock = threading.Lock()
-
-
-@contextlib.contextmanager
-def state_lock(state_dir: Path) -> Iterator[Path]:
-    """Hold ``<state_dir>/oaa-concur.lock`` (flock, non-blocking); re-entrant in one process.
-
-    Two overlapping runs must never refresh the same token at once (Concur may rotate it and
-    the loser's token would be dead), so a second run fails at once instead of waiting.
-    """
-    ensure_private_dir(state_dir)
-    path = (state_dir / LOCK_NAME).resolve()
-    with _held_lock:
-        if path in _held:
-            _held[path] += 1
-            reentered = True
-        else:
-            reentered = False
-    if reentered:
-        try:
-            yield path
-        finally:
-            with _held_lock:
-                _held[path] -= 1
-        return
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise LockedError(
-            f"another oaa-concur run holds the lock {path}",
-            "wait for it to finish or remove a stale lock file if no run is active",
-        ) from None
-    with _held_lock:
-        _held[path] = 1
-    try:
-        yield path
-    finally:
-        with _held_lock:
-            del _held[path]
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)

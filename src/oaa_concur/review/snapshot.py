@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from oaa_concur.errors import ConfigError
-from oaa_concur.files import ensure_private_dir
 from oaa_concur.gc_control import gc_paused
 from oaa_concur.models import DiscoveryResult, RunStats
-from oaa_concur.snapshot_rows import result_rows, rows_to_result
+from oaa_concur.review.rows import result_rows, rows_to_result
+from oaa_concur.state.files import ensure_private_dir
 
 FILE_NAME = "snapshots.sqlite"
 

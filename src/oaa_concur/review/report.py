@@ -23,11 +23,11 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from oaa_concur.catalogue import RoleInfo, entitlement_role, role_info
-from oaa_concur.files import write_private
-from oaa_concur.findings import Finding, counts, find, summary_line
 from oaa_concur.models import DiscoveryResult, User
-from oaa_concur.rules import RuleSet, default_rules
-from oaa_concur.snapshot import SnapshotInfo
+from oaa_concur.review.findings import Finding, counts, find, summary_line
+from oaa_concur.review.rules import RuleSet, default_rules
+from oaa_concur.review.snapshot import SnapshotInfo
+from oaa_concur.state.files import write_private
 
 FORMATS = ("html", "csv", "json")
 CSV_COLUMNS = (
@@ -234,7 +234,7 @@ def _cell(value: str) -> str:
 
 def render_html(content: dict[str, Any]) -> str:
     env = Environment(
-        loader=PackageLoader("oaa_concur", "templates"),
+        loader=PackageLoader("oaa_concur.review", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
     )
     template = env.get_template("report.html.j2")

@@ -9,13 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from oaa_concur.credentials import (
-    CredentialStore,
-    StoredCredentials,
-    fingerprint,
-    state_lock,
-)
 from oaa_concur.errors import ConfigError, LockedError
+from oaa_concur.state.credentials import CredentialStore, StoredCredentials, fingerprint
+from oaa_concur.state.lock import state_lock
 
 
 def _creds(token: str, seed: str | None = None) -> StoredCredentials:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from oaa_concur.catalogue import role_info
 from oaa_concur.models import DelegateEdge, DiscoveryResult, IssueKind, User
-from oaa_concur.rules import SEVERITIES, Exemption, RuleSet, SodRule
+from oaa_concur.review.rules import SEVERITIES, Exemption, RuleSet, SodRule
 
 DUE_SOON = timedelta(days=30)
 
