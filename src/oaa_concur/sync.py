@@ -18,10 +18,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from oaa_concur.config import Secrets, Settings
 from oaa_concur.errors import ConfigError, PushRefused
 from oaa_concur.models import DiscoveryResult
+from oaa_concur.runtime import Runtime
 
 LOG = logging.getLogger(__name__)
 Progress = Callable[[str, int, int | None], None]
@@ -67,6 +69,7 @@ def run_sync(
     *,
     progress: Progress | None = None,
     discover: Callable[..., DiscoveryResult] | None = None,
+    runtime: Runtime | None = None,
 ) -> SyncOutcome:
     """Run one discovery and everything after it; raise an ``OaaConcurError`` on failure."""
     from oaa_concur import oaa
@@ -76,7 +79,7 @@ def run_sync(
     started = time.monotonic()
     if options.push:
         _require_veza(settings, secrets)
-    result = (discover or run_discovery)(settings, secrets, progress=progress)
+    result = (discover or run_discovery)(settings, secrets, progress=progress, runtime=runtime)
     app = oaa.build_application(result)
     outcome = SyncOutcome(result=result)
     if options.save_json is not None:
@@ -87,7 +90,7 @@ def run_sync(
     outcome.snapshot_id = store.record(result)
     if options.push:
         check_shrink(baseline, len(result.users), settings)
-        outcome.warnings = _push(app, settings, secrets, result)
+        outcome.warnings = _push(app, settings, secrets, result, runtime)
         store.mark_pushed(outcome.snapshot_id)
         outcome.pushed = True
     outcome.seconds = time.monotonic() - started
@@ -101,16 +104,25 @@ def _require_veza(settings: Settings, secrets: Secrets) -> None:
         raise ConfigError("VEZA_API_KEY is not set", "export it, or run with --no-push")
 
 
-def _push(app: object, settings: Settings, secrets: Secrets, result: DiscoveryResult) -> list[str]:
+def _push(
+    app: object,
+    settings: Settings,
+    secrets: Secrets,
+    result: DiscoveryResult,
+    runtime: Runtime | None,
+) -> list[str]:
     from oaa_concur import oaa
 
     assert settings.veza_url is not None and secrets.veza_api_key is not None
-    return oaa.push(
-        app,
-        veza_url=settings.veza_url,
-        api_key=secrets.veza_api_key,
-        provider_name=settings.provider_name,
-        data_source_name=data_source_name(settings, result),
-        ca_bundle=settings.ca_bundle,
-        timeout_s=settings.timeout_s,  # else oaaclient waits 300 s for a silent Veza, 5 times
-    )
+    kwargs: dict[str, Any] = {
+        "veza_url": settings.veza_url,
+        "api_key": secrets.veza_api_key,
+        "provider_name": settings.provider_name,
+        "data_source_name": data_source_name(settings, result),
+        "ca_bundle": settings.ca_bundle,
+        "timeout_s": settings.timeout_s,  # else oaaclient waits 300 s for a silent Veza, 5 times
+    }
+    if runtime is not None:
+        kwargs["sleep"] = runtime.sync_sleep
+    warnings: list[str] = oaa.push(app, **kwargs)
+    return warnings

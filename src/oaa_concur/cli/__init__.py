@@ -20,6 +20,7 @@ from oaa_concur.cli.logs import setup_logging
 from oaa_concur.config import Settings, resolve_settings
 from oaa_concur.errors import OaaConcurError
 from oaa_concur.redact import redact
+from oaa_concur.runtime import Runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -95,6 +96,12 @@ def settings_from(kwargs: dict[str, Any], **overrides: Any) -> Settings:
     settings = resolve_settings(cli_values, config_path=config_path)
     setup_logging(verbosity=settings.verbose, quiet=settings.quiet, log_format=settings.log_format)
     return settings
+
+
+def runtime_of() -> Runtime | None:
+    """The injected effects: ``obj=Runtime(...)`` of click's test runner, else None (defaults)."""
+    obj = click.get_current_context().find_root().obj
+    return obj if isinstance(obj, Runtime) else None
 
 
 def fail(error: BaseException, *, verbose: bool = False) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from oaa_concur.cli import common_options, settings_from
+from oaa_concur.cli import common_options, runtime_of, settings_from
 from oaa_concur.cli.progress import progress_display
 from oaa_concur.config import Secrets
 from oaa_concur.summary import summarize
@@ -53,7 +53,7 @@ def register(root: click.Group) -> None:
         secrets = Secrets.from_env().register()
         options = SyncOptions(save_json=save_json, push=not (no_push or dry_run))
         with progress_display() as progress:
-            outcome = run_sync(settings, secrets, options, progress=progress)
+            outcome = run_sync(settings, secrets, options, progress=progress, runtime=runtime_of())
         summary = summarize(outcome.result, warnings=len(outcome.warnings), seconds=outcome.seconds)
         if settings.log_format == "json":  # text mode: the stdout line below says it all
             LOG.info("run complete", extra={"fields": summary.as_dict()})

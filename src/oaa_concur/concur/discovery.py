@@ -42,6 +42,7 @@ from oaa_concur.models import (
     SpendProfile,
     User,
 )
+from oaa_concur.runtime import Runtime
 from oaa_concur.state.credentials import CredentialStore
 from oaa_concur.state.lock import state_lock
 
@@ -256,9 +257,14 @@ def run_discovery(
     sleep: Sleep | None = None,
     clock: Clock | None = None,
     policy: RetryPolicy | None = None,
+    runtime: Runtime | None = None,
 ) -> DiscoveryResult:
     """Synchronous entry point for the CLI: one complete discovery or an OaaConcurError."""
     box: list[DiscoveryResult] = []
+    if runtime is not None:
+        transport = transport or runtime.concur_transport
+        sleep = sleep or runtime.sleep
+        clock = clock or runtime.clock
 
     async def main() -> None:
         # The result is handed over through ``box``, not as the task's result: on Python 3.11
