@@ -242,7 +242,7 @@ def test_a_sink_that_stops_reading_leaves_no_request_behind() -> None:
     assert served.asked == ["1000", "c2"]  # the next page was already asked for, then dropped
 
 
-def test_pages_it_reads_are_handed_on_before_more_are_asked_than_the_gate_allows() -> None:
+def test_the_gate_bounds_the_requests_in_flight() -> None:
     in_flight = [0]
     most = [0]
     pages = {str(s): _page(100, totalResults=1000) for s in range(1, 1000, 100)}

@@ -34,8 +34,8 @@ def in_process(config: SimulatorConfig | None = None) -> InProcess:
     ``split_geolocation`` the company's data center answers at port 18002)."""
     config = config or SimulatorConfig()
     state = SimulatorState.create(config)
-    roles = {LANDING_PORT: "landing", API_PORT: "api"} if config.split_geolocation else {}
-    roles = roles or {LANDING_PORT: "both"}
+    split = config.split_geolocation
+    roles = {LANDING_PORT: "landing", API_PORT: "api"} if split else {LANDING_PORT: "both"}
     state.landing_url = f"http://127.0.0.1:{LANDING_PORT}"
     state.api_url = f"http://127.0.0.1:{max(roles)}"
     state.tenant.base_url = state.api_url
