@@ -6,7 +6,9 @@
     ├── ConfigError            bad option, environment value, config or state file   (exit 2)
     ├── ConcurError            Concur answered badly or not at all                    (exit 1)
     │   ├── ConcurAuthError    token endpoint refused: bad secret, expired token, ...
+    │   ├── ClientError        a 4xx other than 429 (not retried; the decoded body kept)
     │   ├── RetriableError     429, 5xx, timeout, dropped connection (retry code catches only this)
+    │   │   └── MalformedResponse  a 2xx whose body is not a JSON object (retried fewer times)
     │   └── IncompleteDiscovery  a page could not be read after retries: nothing is pushed
     ├── VezaError              Veza unreachable or refused the push                    (exit 1)
     ├── PushRefused            a guard (shrink check) refused the push                 (exit 1)
@@ -14,20 +16,27 @@
 
 ``str(error)`` is the one sentence the CLI prints on the last line of stderr: what happened,
 then what to do. Messages must never contain a secret (``oaa_concur.redact`` is the net).
+
+The classes are dataclasses: a subclass declares its extra fields (keyword-only) and inherits
+one generated constructor, ``Error(message, hint, field=...)``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
 
+
+@dataclass(eq=False)
 class OaaConcurError(Exception):
     """Base class. ``hint`` says what the user should do; it is appended to the message."""
 
+    message: str
+    hint: str | None = None
     exit_code = 1
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
 
     def __str__(self) -> str:
         if self.hint:
@@ -39,20 +48,13 @@ class ConfigError(OaaConcurError):
     exit_code = 2
 
 
+@dataclass(eq=False, kw_only=True)
 class ConcurError(OaaConcurError):
-    """Concur answered with an error; ``correlation_id`` is Concur's ``concur-correlationid``."""
+    """Concur answered with an error; ``correlation_id`` is Concur's ``concur-correlationid``
+    (concur-api.md §5.1: SAP support asks for it)."""
 
-    def __init__(
-        self,
-        message: str,
-        hint: str | None = None,
-        *,
-        status: int | None = None,
-        correlation_id: str | None = None,
-    ) -> None:
-        super().__init__(message, hint)
-        self.status = status
-        self.correlation_id = correlation_id
+    status: int | None = None
+    correlation_id: str | None = None
 
     def __str__(self) -> str:
         text = super().__str__()
@@ -61,36 +63,38 @@ class ConcurError(OaaConcurError):
         return text
 
 
+@dataclass(eq=False, kw_only=True)
 class ConcurAuthError(ConcurError):
-    """The token endpoint refused the request (OAuth error body with a Concur ``code``)."""
+    """The token endpoint refused the request (OAuth error body with a Concur ``code``,
+    concur-api.md §2.5)."""
 
-    def __init__(
-        self,
-        message: str,
-        hint: str | None = None,
-        *,
-        status: int | None = None,
-        correlation_id: str | None = None,
-        code: int | None = None,
-    ) -> None:
-        super().__init__(message, hint, status=status, correlation_id=correlation_id)
-        self.code = code
+    code: int | None = None
 
 
+@dataclass(eq=False, kw_only=True)
+class ClientError(ConcurError):
+    """A 4xx other than 429: not retried. ``body`` is the decoded error body when it was JSON."""
+
+    body: dict[str, Any] | None = field(default=None, repr=False)
+
+
+@dataclass(eq=False, kw_only=True)
 class RetriableError(ConcurError):
-    """A failure worth retrying: 429, 5xx, timeout, dropped connection."""
+    """A failure worth retrying: 429, 5xx, timeout, dropped connection.
 
-    def __init__(
-        self,
-        message: str,
-        hint: str | None = None,
-        *,
-        status: int | None = None,
-        correlation_id: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message, hint, status=status, correlation_id=correlation_id)
-        self.retry_after = retry_after
+    ``retry_after`` is the ``Retry-After`` header as Concur sent it (delta-seconds or an
+    HTTP-date); the retrier resolves it against its clock (``oaa_concur.retry``).
+    """
+
+    retry_after: str | None = None
+
+
+class MalformedResponse(RetriableError):
+    """A 2xx whose body is not JSON or has the wrong shape.
+
+    Retried, but fewer times than a 5xx (``RetryPolicy.max_malformed_attempts``): a truncated
+    body is often a transient proxy or gateway fault, a permanently broken page is not.
+    """
 
 
 class IncompleteDiscovery(ConcurError):

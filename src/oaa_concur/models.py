@@ -175,3 +175,11 @@ class DiscoveryResult:
     """Spend profiles by user id, only those whose id matched an Identity user."""
     issues: list[DataIssue] = field(default_factory=list)
     stats: RunStats | None = None
+
+    def __repr__(self) -> str:
+        """Counts, not records: on Python 3.11 ``asyncio.run`` repr()s its main task, and with
+        it the task's result (a 100,000-user result would take seconds of CPU)."""
+        return (
+            f"DiscoveryResult(company={self.company.id!r}, users={len(self.users)}, "
+            f"spend={len(self.spend)}, issues={len(self.issues)})"
+        )

@@ -79,7 +79,9 @@ def run_sync(
     started = time.monotonic()
     if options.push:
         _require_veza(settings, secrets)
-    result = (discover or run_discovery)(settings, secrets, progress=progress, runtime=runtime)
+    result = (discover or run_discovery)(
+        settings, secrets, progress=progress, runtime=runtime or Runtime()
+    )
     app = oaa.build_application(result)
     outcome = SyncOutcome(result=result)
     if options.save_json is not None:
@@ -121,8 +123,7 @@ def _push(
         "data_source_name": data_source_name(settings, result),
         "ca_bundle": settings.ca_bundle,
         "timeout_s": settings.timeout_s,  # else oaaclient waits 300 s for a silent Veza, 5 times
+        "runtime": runtime or Runtime(),
     }
-    if runtime is not None:
-        kwargs["sleep"] = runtime.sync_sleep
     warnings: list[str] = oaa.push(app, **kwargs)
     return warnings

@@ -11,15 +11,9 @@ import pytest
 import trustme
 
 from oaa_concur.concur.auth import jwt_payload, parse_token_response
-from oaa_concur.concur.http import (
-    ClientError,
-    check_base,
-    classify,
-    tls_verify,
-)
+from oaa_concur.concur.http import check_base, classify, tls_verify
 from oaa_concur.concur.oauth_errors import oauth_error
-from oaa_concur.concur.retry import MalformedResponse
-from oaa_concur.errors import ConfigError, RetriableError
+from oaa_concur.errors import ClientError, ConfigError, MalformedResponse, RetriableError
 
 
 def _jwt(claims: dict[str, object]) -> str:
@@ -130,7 +124,9 @@ def test_classify() -> None:
         classify(_response(200, b"[1, 2]"), "GET /x")
     with pytest.raises(RetriableError) as info:
         classify(_response(429, b"{}", **{"retry-after": "0"}), "GET /x")
-    assert info.value.retry_after == 0.0
+    assert (
+        info.value.retry_after == "0"
+    )  # as sent; the retrier reads it (tests/concur/test_retry.py)
     with pytest.raises(RetriableError):
         classify(_response(503, b"down"), "GET /x")
     with pytest.raises(ClientError) as client:

@@ -17,6 +17,8 @@ from oaa_concur.simulator import (
     SimulatorConfig,
     running_simulator,
 )
+from tests.fakes.clock import FakeTime
+from tests.fakes.concur import in_process
 
 ENV_KEYS = (
     "CONCUR_URL",
@@ -192,3 +194,19 @@ def test_corrupted_credentials_reported_backup_kept(sim: RunningSimulator, tmp_p
     assert result.exit_code == 2
     assert "corrupted" in result.output and "credentials.json.bak" in result.output
     assert (tmp_path / "credentials.json.bak").exists()
+
+
+def test_auth_check_uses_the_injected_runtime(tmp_path: Path) -> None:
+    """``auth`` wires the client through ``concur_session`` like discovery: click's ``obj``
+    reaches it, here a simulator in process (no socket) and a fake clock for the expiry."""
+    concur = in_process(SimulatorConfig(users=3, split_geolocation=True))
+    values: dict[str, str | None] = dict.fromkeys(ENV_KEYS)
+    values.update(concur.sim.env(), OAA_CONCUR_STATE_DIR=str(tmp_path))
+    time = FakeTime(start=concur.sim.state.tokens.clock() - 10 * 86400)
+    result = CliRunner().invoke(
+        main, ["auth", "check"], env=values, obj=time.runtime(concur.transport)
+    )
+    assert result.exit_code == 0, result.output
+    assert concur.sim.state.requests["token"] == 2  # landing (code 16), then the data center
+    assert f"geolocation:          {concur.sim.api_url}" in result.output
+    assert "(in 193 days)" in result.output  # 183 days from Concur's now, 10 days before it

@@ -1,4 +1,8 @@
-"""The real client against the real simulator over loopback HTTP: discovery end to end."""
+"""The real client against the real simulator: discovery end to end.
+
+Client logic runs the simulator in process (``httpx.ASGITransport``, no socket); the real
+HTTP path (connections, drops, logging of the HTTP stack) runs over loopback.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,28 @@ from pathlib import Path
 
 import pytest
 
-from oaa_concur.concur.discovery import run_discovery
+from oaa_concur.concur.discovery import _Collector, run_discovery
 from oaa_concur.errors import ConcurAuthError, ConcurError, ConfigError, IncompleteDiscovery
-from oaa_concur.models import IssueKind
-from oaa_concur.simulator import DEFAULT_SCOPES, SimulatorConfig, running_simulator
+from oaa_concur.models import DiscoveryResult, IssueKind
+from oaa_concur.simulator import (
+    DEFAULT_SCOPES,
+    SimulatorConfig,
+    SimulatorState,
+    running_simulator,
+)
 from oaa_concur.state.credentials import CredentialStore, fingerprint
+from tests.fakes.clock import FakeTime
+from tests.fakes.concur import InProcess, client_for, in_process
 
-from .conftest import NoWait, client_for
+START = 1_800_000_000.0
+
+
+def _discover(
+    concur: InProcess, state: Path, time: FakeTime | None = None, **env: str | None
+) -> DiscoveryResult:
+    settings, secrets = client_for(concur.sim, state, **env)
+    runtime = (time or FakeTime()).runtime(concur.transport)
+    return run_discovery(settings, secrets, runtime=runtime)
 
 
 def test_discovery_reads_every_user_with_minimal_requests(tmp_path: Path) -> None:
@@ -47,123 +66,122 @@ def test_split_geo_rotation_short_ttl_twice_with_original_token(tmp_path: Path) 
     config = SimulatorConfig(
         users=450, split_geolocation=True, rotate_refresh_tokens=True, access_token_ttl=5
     )
-    with running_simulator(config) as sim:
-        original = sim.refresh_token
-        settings, secrets = client_for(sim, tmp_path)
-        assert settings.concur_url != sim.api_url
-        first = run_discovery(settings, secrets)
-        stored = CredentialStore(tmp_path).load()
-        assert stored is not None and stored.refresh_token != original
-        assert stored.seed_fingerprint == fingerprint(original)
-        assert stored.geolocation == sim.api_url
-        second = run_discovery(settings, secrets)  # CONCUR_REFRESH_TOKEN is still the original
-        again = CredentialStore(tmp_path).load()
+    concur = in_process(config)
+    original = concur.sim.refresh_token
+    first = _discover(concur, tmp_path)
+    stored = CredentialStore(tmp_path).load()
+    assert stored is not None and stored.refresh_token != original
+    assert stored.seed_fingerprint == fingerprint(original)
+    assert stored.geolocation == concur.sim.api_url != concur.sim.url
+    second = _discover(concur, tmp_path)  # CONCUR_REFRESH_TOKEN is still the original
+    again = CredentialStore(tmp_path).load()
     assert len(first.users) == len(second.users) == 450
-    assert second.company.geolocation == sim.api_url
+    assert second.company.geolocation == concur.sim.api_url
     assert again is not None and again.refresh_token not in (original, stored.refresh_token)
     assert original not in (tmp_path / "credentials.json").read_text()
 
 
 def test_expired_access_token_mid_run_refreshes_once(tmp_path: Path) -> None:
-    sim_now = [1_800_000_000.0]
+    """Concur's clock jumps an hour once three Spend pages were served: every token in
+    flight is expired from then on, the client's own clock does not know it."""
+    state: list[SimulatorState] = []
+
+    def concur_clock() -> float:
+        return START + (3600 if state and state[0].requests["spend"] >= 3 else 0)
+
     config = SimulatorConfig(
-        users=1500, rotate_refresh_tokens=True, access_token_ttl=600, clock=lambda: sim_now[0]
+        users=1500, rotate_refresh_tokens=True, access_token_ttl=600, clock=concur_clock
     )
-    with running_simulator(config) as sim:
-        settings, secrets = client_for(sim, tmp_path)
-        fake = NoWait(start=sim_now[0])
-
-        def progress(phase: str, done: int, total: int | None) -> None:
-            if phase == "identity" and done == 1000:
-                sim_now[0] += 3600  # every access token in flight is now expired
-
-        result = run_discovery(
-            settings, secrets, progress=progress, clock=fake.clock, sleep=fake.sleep
-        )
-        tokens = sim.state.requests["token"]
+    concur = in_process(config)
+    state.append(concur.sim.state)
+    result = _discover(concur, tmp_path, FakeTime(start=START))
     assert len(result.users) == 1500
-    assert tokens == 2  # the initial refresh plus exactly one after the 401s
+    assert state[0].requests["token"] == 2  # the first refresh, then one after the 401s
+    assert state[0].requests["spend"] > 3
 
 
 def test_faults_are_retried_without_waiting(tmp_path: Path) -> None:
     config = SimulatorConfig(users=1200, rate_429=0.15, rate_5xx=0.1, rate_drop=0.05, seed=3)
-    with running_simulator(config) as sim:
+    with running_simulator(config) as sim:  # loopback: a dropped connection needs a socket
         settings, secrets = client_for(sim, tmp_path)
-        fake = NoWait()
-        result = run_discovery(settings, secrets, clock=fake.clock, sleep=fake.sleep)
+        time = FakeTime()
+        result = run_discovery(settings, secrets, runtime=time.runtime())
         faults = dict(sim.state.faults)
     assert len(result.users) == 1200
-    assert result.stats is not None and result.stats.retries == len(fake.slept) > 0
+    assert result.stats is not None and result.stats.retries == len(time.slept) > 0
     assert sum(faults.values()) >= result.stats.retries
-    assert min(fake.slept) >= 0.5  # retry-after: 0 is floored, backoff never below half base
+    assert min(time.slept) >= 0.5  # retry-after: 0 is floored, backoff never below half base
 
 
 @pytest.mark.parametrize("page", [("identity", 2), ("spend", 3)])
 def test_persistent_page_failure_is_incomplete(tmp_path: Path, page: tuple[str, int]) -> None:
-    with running_simulator(SimulatorConfig(users=2100, fail_page=page)) as sim:
-        settings, secrets = client_for(sim, tmp_path)
-        fake = NoWait()
-        with pytest.raises(IncompleteDiscovery) as info:
-            run_discovery(settings, secrets, clock=fake.clock, sleep=fake.sleep)
-        failures = sim.state.faults["fail_page"]
+    concur = in_process(SimulatorConfig(users=2100, fail_page=page))
+    with pytest.raises(IncompleteDiscovery) as info:
+        _discover(concur, tmp_path)
     assert "could not read every page" in str(info.value)
     assert "concur-correlationid" in str(info.value)
-    assert failures == 6 and info.value.exit_code == 1
+    assert concur.sim.state.faults["fail_page"] == 6 and info.value.exit_code == 1
 
 
 @pytest.mark.parametrize("page", [("identity", 1), ("spend", 2)])
 def test_malformed_page_retried_a_little_then_incomplete(
     tmp_path: Path, page: tuple[str, int]
 ) -> None:
-    with running_simulator(SimulatorConfig(users=1100, malformed_page=page)) as sim:
-        settings, secrets = client_for(sim, tmp_path)
-        fake = NoWait()
-        with pytest.raises(IncompleteDiscovery, match="not a JSON object"):
-            run_discovery(settings, secrets, clock=fake.clock, sleep=fake.sleep)
-        assert sim.state.faults["malformed_page"] == 3
+    concur = in_process(SimulatorConfig(users=1100, malformed_page=page))
+    with pytest.raises(IncompleteDiscovery, match="not a JSON object"):
+        _discover(concur, tmp_path)
+    assert concur.sim.state.faults["malformed_page"] == 3
 
 
 def test_revoked_refresh_token_says_reexchange(tmp_path: Path) -> None:
-    with running_simulator(SimulatorConfig(users=10)) as sim:
-        sim.state.revoke_all()
-        settings, secrets = client_for(sim, tmp_path)
-        with pytest.raises(ConcurAuthError) as info:
-            run_discovery(settings, secrets)
+    concur = in_process(SimulatorConfig(users=10))
+    concur.sim.state.revoke_all()
+    with pytest.raises(ConcurAuthError) as info:
+        _discover(concur, tmp_path)
     assert info.value.code == 108
     assert "expired or was revoked" in str(info.value) and "auth exchange" in str(info.value)
-    assert sim.refresh_token not in str(info.value)
+    assert concur.sim.refresh_token not in str(info.value)
 
 
 def test_bad_client_secret(tmp_path: Path) -> None:
-    with running_simulator(SimulatorConfig(users=10)) as sim:
-        settings, secrets = client_for(sim, tmp_path, CONCUR_CLIENT_SECRET="wrong-secret-123")
-        with pytest.raises(ConcurAuthError, match="client id or secret") as info:
-            run_discovery(settings, secrets)
+    concur = in_process(SimulatorConfig(users=10))
+    with pytest.raises(ConcurAuthError, match="client id or secret") as info:
+        _discover(concur, tmp_path, CONCUR_CLIENT_SECRET="wrong-secret-123")
     assert "CONCUR_CLIENT_SECRET" in str(info.value) and "wrong-secret-123" not in str(info.value)
 
 
 def test_missing_spend_scope_fails_with_403_sentence(tmp_path: Path) -> None:
     scopes = tuple(s for s in DEFAULT_SCOPES if s != "spend.user.general.read")
-    with running_simulator(SimulatorConfig(users=10, scopes=scopes)) as sim:
-        settings, secrets = client_for(sim, tmp_path)
-        with pytest.raises(ConcurError, match="403") as info:
-            run_discovery(settings, secrets)
+    concur = in_process(SimulatorConfig(users=10, scopes=scopes))
+    with pytest.raises(ConcurError, match="403") as info:
+        _discover(concur, tmp_path)
     assert "scope" in str(info.value) and "concur-correlationid" in str(info.value)
 
 
 def test_missing_email_scope_still_discovers_without_emails(tmp_path: Path) -> None:
     scopes = tuple(s for s in DEFAULT_SCOPES if s != "identity.user.coresensitive.read")
-    with running_simulator(SimulatorConfig(users=30, scopes=scopes)) as sim:
-        settings, secrets = client_for(sim, tmp_path)
-        result = run_discovery(settings, secrets)
+    result = _discover(in_process(SimulatorConfig(users=30, scopes=scopes)), tmp_path)
     assert len(result.users) == 30 and all(not u.emails for u in result.users)
 
 
 def test_plain_http_to_a_remote_host_refused(tmp_path: Path) -> None:
-    with running_simulator(SimulatorConfig(users=1)) as sim:
-        settings, secrets = client_for(sim, tmp_path, CONCUR_URL="http://concur.example.com")
-        with pytest.raises(ConfigError, match="HTTPS"):
-            run_discovery(settings, secrets)
+    concur = in_process(SimulatorConfig(users=1))
+    with pytest.raises(ConfigError, match="HTTPS"):
+        _discover(concur, tmp_path, CONCUR_URL="http://concur.example.com")
+    assert concur.sim.state.requests == {}
+
+
+def test_records_are_labelled_by_their_position_in_the_identity_stream() -> None:
+    """Records at positions 1, 2 and 5 without a usable id are identity#1, #2 and #5, also
+    when they arrive over several pages."""
+    collector = _Collector(progress=None)
+    good = [{"id": f"u{i}", "userName": f"u{i}@acme.example"} for i in range(3)]
+    collector.add_users(["not-a-user", {"userName": "no id"}, good[0]], total=None)
+    collector.add_users([good[1], {"id": ""}, good[2]], total=None)
+    assert collector.unreadable == ["identity#1", "identity#2", "identity#5"]
+    assert [u.id for u in collector.users] == ["u0", "u1", "u2"]
+    with pytest.raises(IncompleteDiscovery, match=r"3 Concur record\(s\).*first at identity#1"):
+        collector.check_complete()
 
 
 def test_no_secret_in_any_log_record(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -171,10 +189,9 @@ def test_no_secret_in_any_log_record(tmp_path: Path, caplog: pytest.LogCaptureFi
     config = SimulatorConfig(
         users=150, split_geolocation=True, rotate_refresh_tokens=True, rate_5xx=0.2
     )
-    with running_simulator(config) as sim:
+    with running_simulator(config) as sim:  # loopback: the HTTP stack's own logs too
         settings, secrets = client_for(sim, tmp_path)
-        fake = NoWait()
-        run_discovery(settings, secrets, clock=fake.clock, sleep=fake.sleep)
+        run_discovery(settings, secrets, runtime=FakeTime().runtime())
         stored = CredentialStore(tmp_path).load()
     assert stored is not None and caplog.records
     text = caplog.text

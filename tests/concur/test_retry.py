@@ -1,38 +1,49 @@
-"""RetryPolicy and Retrier with injected sleep, clock and randomness: tests never wait."""
+"""The one retry policy (oaa_concur.retry) with injected sleep, clock and jitter: tests never
+wait. Concur's classification (``http.transient``) drives it here; tests/oaa/test_push.py
+drives it through the Veza push."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from email.utils import format_datetime
 
 import pytest
 
-from oaa_concur.concur.retry import MalformedResponse, Retrier, RetryPolicy
-from oaa_concur.errors import ConcurError, RetriableError
+from oaa_concur.concur.http import transient
+from oaa_concur.errors import ConcurError, MalformedResponse, RetriableError
+from oaa_concur.retry import Retrier, RetryPolicy, retry_after_seconds
+from tests.fakes.clock import FakeTime, full_backoff
+
+NOW = 1_800_000_000.0
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
+def _failing(errors: list[Exception], result: str = "ok") -> tuple[Callable[[], str], list[int]]:
+    calls: list[int] = []
 
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
-def _failing(errors: list[Exception], result: str = "ok"):  # type: ignore[no-untyped-def]
-    calls = {"n": 0}
-
-    async def call() -> str:
-        calls["n"] += 1
+    def call() -> str:
+        calls.append(1)
         if errors:
             raise errors.pop(0)
         return result
 
     return call, calls
+
+
+def _async(call: Callable[[], str]) -> Callable[[], Awaitable[str]]:
+    async def run() -> str:
+        return call()
+
+    return run
+
+
+def _retrier(policy: RetryPolicy, time: FakeTime, seen: list[float] | None = None) -> Retrier:
+    def on_retry(error: Exception, attempt: int, delay: float) -> None:
+        if seen is not None:
+            seen.append(delay)
+
+    return Retrier(policy, transient, time.runtime(), on_retry=on_retry)
 
 
 def test_backoff_grows_and_caps_without_jitter() -> None:
@@ -57,58 +68,85 @@ def test_large_retry_after_honoured_but_capped() -> None:
     assert policy.delay(1, 900.0, 0.5) == 60.0
 
 
+def _http_date(epoch: float) -> str:
+    return format_datetime(datetime.fromtimestamp(epoch, UTC), usegmt=True)
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("0", 0.0),
+        (" 7 ", 7.0),
+        ("2.5", 2.5),
+        (_http_date(NOW + 42), 42.0),  # RFC 9110 §10.2.3: an HTTP-date, against the clock
+        (_http_date(NOW - 600), 0.0),  # a date in the past: no wait asked for
+        ("Wed, 21 Oct 2015 07:28:00 -0000", 0.0),
+        ("soon", None),
+        ("inf", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_retry_after_is_delta_seconds_or_an_http_date(
+    value: str | None, seconds: float | None
+) -> None:
+    assert retry_after_seconds(value, NOW) == seconds
+
+
+def test_an_http_date_retry_after_is_waited_for_against_the_injected_clock() -> None:
+    time = FakeTime(start=NOW, rand=full_backoff)
+    call, calls = _failing([RetriableError("429", retry_after=_http_date(NOW + 9))])
+    result = asyncio.run(_retrier(RetryPolicy(), time).run(_async(call), "GET /x"))
+    assert result == "ok" and len(calls) == 2 and time.slept == [9.0]
+
+
 def test_retrier_retries_retriable_then_succeeds() -> None:
-    t = FakeTime()
+    time = FakeTime(rand=lambda: 0.5)
     seen: list[float] = []
-    r = Retrier(
-        RetryPolicy(jitter=0),
-        sleep=t.sleep,
-        clock=t.clock,
-        rand=lambda: 0.5,
-        on_retry=lambda e, d: seen.append(d),
-    )
-    call, calls = _failing([RetriableError("503"), RetriableError("429", retry_after=0)])
-    assert asyncio.run(r.run(call, "GET /x")) == "ok"
-    assert calls["n"] == 3
-    assert t.slept == seen == [1.0, 2.0]
+    call, calls = _failing([RetriableError("503"), RetriableError("429", retry_after="0")])
+    retrier = _retrier(RetryPolicy(jitter=0), time, seen)
+    assert asyncio.run(retrier.run(_async(call), "GET /x")) == "ok"
+    assert len(calls) == 3
+    assert time.slept == seen == [1.0, 2.0]
+
+
+def test_the_same_policy_runs_blocking_calls_with_the_blocking_sleep() -> None:
+    time = FakeTime(rand=full_backoff)
+    call, calls = _failing([RetriableError("503"), RetriableError("503")])
+    assert _retrier(RetryPolicy(), time).run_sync(call, "push") == "ok"
+    assert len(calls) == 3 and time.slept_sync == [1.0, 2.0] and time.slept == []
 
 
 def test_retrier_does_not_retry_other_errors() -> None:
-    t = FakeTime()
-    r = Retrier(sleep=t.sleep, clock=t.clock)
+    time = FakeTime()
     call, calls = _failing([ConcurError("400")])
     with pytest.raises(ConcurError, match="400"):
-        asyncio.run(r.run(call, "GET /x"))
-    assert calls["n"] == 1 and t.slept == []
+        asyncio.run(_retrier(RetryPolicy(), time).run(_async(call), "GET /x"))
+    assert len(calls) == 1 and time.slept == []
 
 
 def test_retrier_gives_up_after_max_attempts() -> None:
-    t = FakeTime()
-    r = Retrier(RetryPolicy(max_attempts=4), sleep=t.sleep, clock=t.clock, rand=lambda: 1.0)
+    time = FakeTime(rand=full_backoff)
     call, calls = _failing([RetriableError(f"500 #{i}") for i in range(10)])
     with pytest.raises(RetriableError, match="500 #3"):
-        asyncio.run(r.run(call, "GET /x"))
-    assert calls["n"] == 4 and len(t.slept) == 3
+        asyncio.run(_retrier(RetryPolicy(max_attempts=4), time).run(_async(call), "GET /x"))
+    assert len(calls) == 4 and len(time.slept) == 3
 
 
 def test_malformed_retried_fewer_times() -> None:
-    t = FakeTime()
-    r = Retrier(RetryPolicy(max_attempts=6, max_malformed_attempts=2), sleep=t.sleep, clock=t.clock)
+    time = FakeTime()
     call, calls = _failing([MalformedResponse(f"bad {i}") for i in range(10)])
+    policy = RetryPolicy(max_attempts=6, max_malformed_attempts=2)
     with pytest.raises(MalformedResponse):
-        asyncio.run(r.run(call, "GET /x"))
-    assert calls["n"] == 2
+        asyncio.run(_retrier(policy, time).run(_async(call), "GET /x"))
+    assert len(calls) == 2
 
 
 def test_total_budget_stops_retrying() -> None:
-    t = FakeTime()
-    r = Retrier(
-        RetryPolicy(max_attempts=100, base_s=10, cap_s=10, jitter=0, total_budget_s=35),
-        sleep=t.sleep,
-        clock=t.clock,
-    )
+    time = FakeTime()
     call, calls = _failing([RetriableError("503") for _ in range(100)])
+    policy = RetryPolicy(max_attempts=100, base_s=10, cap_s=10, jitter=0, total_budget_s=35)
     with pytest.raises(RetriableError):
-        asyncio.run(r.run(call, "GET /x"))
-    assert t.slept == [10, 10, 10]
-    assert calls["n"] == 4
+        asyncio.run(_retrier(policy, time).run(_async(call), "GET /x"))
+    assert time.slept == [10, 10, 10]
+    assert len(calls) == 4

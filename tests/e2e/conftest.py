@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from oaa_concur.cli import main
+from oaa_concur.runtime import Runtime
 from oaa_concur.simulator import RunningSimulator
-from tests.fakes.sleeps import instant_sleeps
 from tests.fakes.veza import FakeVeza, fake_veza, veza_ca
 
-__all__ = ["fake_veza", "instant_sleeps", "run_cli", "sim_env", "veza_ca"]
+__all__ = ["fake_veza", "run_cli", "sim_env", "veza_ca"]
 
 _CLEARED = (
     "CONCUR_URL",
@@ -43,11 +43,12 @@ def sim_env(sim: RunningSimulator, state: Path, veza: FakeVeza | None = None) ->
     return env
 
 
-def run_cli(args: list[str], env: Mapping[str, str]) -> Result:
-    """Invoke ``oaa-concur`` in-process with exactly ``env`` for the variables we read."""
+def run_cli(args: list[str], env: Mapping[str, str], runtime: Runtime | None = None) -> Result:
+    """Invoke ``oaa-concur`` in-process with exactly ``env`` for the variables we read
+    (``runtime``: injected sleeps, clock or Concur transport; None: the production ones)."""
     full: dict[str, str | None] = dict.fromkeys(_CLEARED)
     full.update(env)
-    return CliRunner().invoke(main, args, env=full)
+    return CliRunner().invoke(main, args, env=full, obj=runtime)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import pytest
 from oaa_concur.review.snapshot import SnapshotStore
 from oaa_concur.simulator import SimulatorConfig, running_simulator
 from tests.e2e.conftest import run_cli, sim_env
+from tests.fakes.clock import FakeTime
 from tests.fakes.veza import FakeVeza
 
 GOLDEN = Path(__file__).parent / "golden" / "payload_users25_seed11.json"
@@ -55,7 +56,6 @@ def test_discover_pushes_what_it_saved_and_records_a_pushed_snapshot(
     assert info.user_count == 60 and info.pushed_at is not None
 
 
-@pytest.mark.usefixtures("instant_sleeps")
 def test_a_page_that_cannot_be_read_fails_closed(
     tmp_path: Path, state: Path, fake_veza: FakeVeza
 ) -> None:
@@ -63,7 +63,8 @@ def test_a_page_that_cannot_be_read_fails_closed(
     out = tmp_path / "payload.json"
     config = SimulatorConfig(users=450, seed=2, fail_page=("spend", 2))
     with running_simulator(config) as sim:
-        result = run_cli(["discover", "--save-json", str(out)], sim_env(sim, state, fake_veza))
+        env = sim_env(sim, state, fake_veza)
+        result = run_cli(["discover", "--save-json", str(out)], env, FakeTime().runtime())
     assert result.exit_code == 1
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and "Traceback" not in result.stderr
@@ -104,13 +105,12 @@ def test_shrink_guard_refuses_then_allow_shrink_pushes(state: Path, fake_veza: F
         ({"VEZA_URL": "https://127.0.0.1:9"}, "127.0.0.1:9", 1),
     ],
 )
-@pytest.mark.usefixtures("instant_sleeps")
 def test_veza_errors_are_one_sentence(
     state: Path, fake_veza: FakeVeza, env_change: dict[str, str | None], expected: str, code: int
 ) -> None:
     with running_simulator(SimulatorConfig(users=10, seed=3)) as sim:
         env: dict[str, str | None] = {**sim_env(sim, state, fake_veza), **env_change}
-        result = run_cli(["discover"], env)  # type: ignore[arg-type]
+        result = run_cli(["discover"], env, FakeTime().runtime())  # type: ignore[arg-type]
     assert result.exit_code == code, result.output
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and expected in last

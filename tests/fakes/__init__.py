@@ -1,1 +1,1 @@
-"""Fakes of outside services for tests (Veza)."""
+"""Fakes of outside services and time for tests (Veza, Concur in process, the clock)."""

@@ -6,8 +6,8 @@ Routes: ``GET /api/v1/providers/custom/templates``, ``GET|POST /api/v1/providers
 Every request needs ``authorization: Bearer <api_key>``, else 401.
 
 Scriptable faults: ``fail_next(n, status, on=":push")`` answers the next ``n`` matching requests
-with ``status``; ``details`` adds Veza-style per-field problems to the error body. ``warnings``
-are returned by every successful push.
+with ``status``; ``details`` adds Veza-style per-field problems to the error body and
+``retry_after`` a ``Retry-After`` header. ``warnings`` are returned by every successful push.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ class _Fault:
     on: str
     details: list[dict[str, Any]] = field(default_factory=list)
     message: str = "fault injected by the fake Veza"
+    retry_after: str | None = None
 
 
 class FakeVeza:
@@ -76,9 +77,10 @@ class FakeVeza:
         on: str = ":push",
         details: list[dict[str, Any]] | None = None,
         message: str | None = None,
+        retry_after: str | None = None,
     ) -> None:
         """Answer the next ``n`` requests whose path contains ``on`` with ``status``."""
-        fault = _Fault(n, status, on, details or [])
+        fault = _Fault(n, status, on, details or [], retry_after=retry_after)
         if message:
             fault.message = message
         with self._lock:
@@ -93,19 +95,18 @@ class FakeVeza:
         return None
 
     # --- the API ---------------------------------------------------------------------------
-    def handle(self, req: Request) -> tuple[int, dict[str, Any]]:
+    def handle(self, req: Request) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """(status, JSON body, extra headers) of the answer to ``req``."""
         with self._lock:
             self.requests.append(req)
         if req.headers.get("authorization") != f"Bearer {self.api_key}":
-            return 401, {"code": "Unauthenticated", "message": "invalid API key", "details": []}
+            return 401, {"code": "Unauthenticated", "message": "invalid API key", "details": []}, {}
         fault = self._take_fault(req.path)
         if fault is not None:
-            return fault.status, {
-                "code": "Fault",
-                "message": fault.message,
-                "details": fault.details,
-            }
-        return self._route(req)
+            body = {"code": "Fault", "message": fault.message, "details": fault.details}
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            return fault.status, body, headers
+        return *self._route(req), {}
 
     def _route(self, req: Request) -> tuple[int, dict[str, Any]]:
         parts = req.path.strip("/").split("/")
@@ -203,9 +204,11 @@ class _Handler(BaseHTTPRequestHandler):
             {k.lower(): v for k, v in self.headers.items()},
             json.loads(raw) if raw else None,
         )
-        status, body = self.fake.handle(req)
+        status, body, headers = self.fake.handle(req)
         data = json.dumps(body).encode()
         self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(data)))
         self.end_headers()

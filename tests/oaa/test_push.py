@@ -1,17 +1,26 @@
-"""Pushing with oaaclient to the fake Veza over HTTPS: get-or-create, retries, one-line errors."""
+"""Pushing with oaaclient to the fake Veza over HTTPS: get-or-create, retries, one-line errors.
+
+Retries run under the one retry policy (oaa_concur.retry) with an injected ``FakeTime``.
+"""
 
 from __future__ import annotations
 
 import logging
 import socket
 import stat
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from oaa_concur import oaa
 from oaa_concur.errors import ConfigError, VezaError
 from oaa_concur.models import Company, DiscoveryResult, RoleGrant, SpendProfile, User
+from oaa_concur.oaa.push import VEZA_POLICY
+from oaa_concur.retry import RetryPolicy
+from tests.fakes.clock import FakeTime, full_backoff
 from tests.fakes.veza import FakeVeza
 
 UID = "55555555-5555-4555-8555-555555555555"
@@ -27,22 +36,18 @@ def _app() -> object:
     return oaa.build_application(result)
 
 
-class Sleeps(list[float]):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
-def _push(fake: FakeVeza, app: object, sleep: Sleeps | None = None, **kw: object) -> list[str]:
-    args: dict[str, object] = {
+def _push(fake: FakeVeza, app: object, time: FakeTime | None = None, **kw: Any) -> list[str]:
+    args: dict[str, Any] = {
         "veza_url": fake.url,
         "api_key": fake.api_key,
         "provider_name": "Concur",
         "data_source_name": "Concur - acme-uuid",
         "ca_bundle": fake.ca_path,
-        "sleep": sleep if sleep is not None else Sleeps(),
+        "runtime": (time or FakeTime()).runtime(),
     }
     args.update(kw)
-    return oaa.push(app, **args)  # type: ignore[arg-type]
+    warnings: list[str] = oaa.push(app, **args)
+    return warnings
 
 
 def test_push_creates_provider_and_data_source(fake_veza: FakeVeza) -> None:
@@ -75,19 +80,47 @@ def test_second_push_reuses_provider_and_data_source(fake_veza: FakeVeza) -> Non
 
 def test_503_is_retried_with_backoff(fake_veza: FakeVeza) -> None:
     fake_veza.fail_next(2, 503)
-    sleeps = Sleeps()
-    _push(fake_veza, _app(), sleeps)
+    time = FakeTime(rand=full_backoff)
+    _push(fake_veza, _app(), time)
     assert len(fake_veza.pushes) == 1
-    assert sleeps == [1.0, 2.0]
+    assert time.slept_sync == [1.0, 2.0]
+
+
+def test_the_backoff_is_jittered_by_the_injected_random(fake_veza: FakeVeza) -> None:
+    fake_veza.fail_next(2, 503)
+    time = FakeTime(rand=lambda: 0.0)
+    _push(fake_veza, _app(), time)
+    assert time.slept_sync == [0.5, 1.0]  # half the backoff: jitter 0.5 (VEZA_POLICY)
+    assert VEZA_POLICY.jitter == 0.5
+
+
+@pytest.mark.parametrize("retry_after", ["7", "date"])
+def test_a_retry_after_from_veza_is_honoured(fake_veza: FakeVeza, retry_after: str) -> None:
+    """Seconds or an HTTP-date (RFC 9110 §10.2.3), the date read against the injected clock."""
+    time = FakeTime(start=1_800_000_000.0, rand=full_backoff)
+    if retry_after == "date":
+        retry_after = format_datetime(datetime.fromtimestamp(time.now + 7, UTC), usegmt=True)
+    fake_veza.fail_next(1, 429, retry_after=retry_after)
+    _push(fake_veza, _app(), time)
+    assert len(fake_veza.pushes) == 1 and time.slept_sync == [7.0]
 
 
 def test_503_every_time_gives_up(fake_veza: FakeVeza) -> None:
     fake_veza.fail_next(10, 503)
-    sleeps = Sleeps()
+    time = FakeTime()
     with pytest.raises(VezaError) as caught:
-        _push(fake_veza, _app(), sleeps, attempts=3)
+        _push(fake_veza, _app(), time, policy=RetryPolicy(max_attempts=3))
     assert "HTTP 503 after 3 attempts" in str(caught.value)
-    assert len(sleeps) == 2 and fake_veza.pushes == []
+    assert len(time.slept_sync) == 2 and fake_veza.pushes == []
+
+
+def test_the_retry_budget_bounds_a_slow_failing_step(fake_veza: FakeVeza) -> None:
+    """No retry whose wait would end past ``total_budget_s`` after the first attempt."""
+    fake_veza.fail_next(10, 503)
+    time = FakeTime(rand=full_backoff)
+    with pytest.raises(VezaError, match=r"after 3 attempts"):
+        _push(fake_veza, _app(), time, policy=RetryPolicy(max_attempts=10, total_budget_s=4))
+    assert time.slept_sync == [1.0, 2.0]  # a third wait (4 s) would end at 7 s
 
 
 def test_400_names_the_details(fake_veza: FakeVeza) -> None:
@@ -102,14 +135,14 @@ def test_400_names_the_details(fake_veza: FakeVeza) -> None:
             {"message": "fourth"},
         ],
     )
-    sleeps = Sleeps()
+    time = FakeTime()
     with pytest.raises(VezaError) as caught:
-        _push(fake_veza, _app(), sleeps)
+        _push(fake_veza, _app(), time)
     text = str(caught.value)
     assert "HTTP 400" in text and "invalid payload" in text
     assert "start_date: invalid timestamp" in text and "third" in text
     assert "fourth" not in text and "1 more" in text
-    assert sleeps == []  # a 400 is not retried
+    assert time.slept_sync == []  # a 400 is not retried
 
 
 def test_401_points_at_the_api_key(fake_veza: FakeVeza, caplog: pytest.LogCaptureFixture) -> None:
@@ -138,7 +171,7 @@ def test_unreachable_veza(veza_ca: tuple[object, Path]) -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     url = f"https://127.0.0.1:{port}"
-    sleeps = Sleeps()
+    time = FakeTime()
     with pytest.raises(VezaError) as caught:
         oaa.push(
             _app(),
@@ -147,13 +180,13 @@ def test_unreachable_veza(veza_ca: tuple[object, Path]) -> None:
             provider_name="Concur",
             data_source_name="Concur - x",
             ca_bundle=veza_ca[1],
-            attempts=3,
-            sleep=sleeps,
+            runtime=time.runtime(),
+            policy=RetryPolicy(max_attempts=3),
         )
     assert str(caught.value) == (
         f"cannot reach Veza at {url} after 3 attempts: check VEZA_URL and the network/proxy"
     )
-    assert len(sleeps) == 2
+    assert len(time.slept_sync) == 2
 
 
 def test_untrusted_certificate(
@@ -161,11 +194,11 @@ def test_untrusted_certificate(
 ) -> None:
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-    sleeps = Sleeps()
+    time = FakeTime()
     with pytest.raises(VezaError) as caught:
-        _push(fake_veza, _app(), sleeps, ca_bundle=None)
+        _push(fake_veza, _app(), time, ca_bundle=None)
     assert "cannot verify the TLS certificate" in str(caught.value)
-    assert sleeps == []
+    assert time.slept_sync == []
 
 
 def test_requests_ca_bundle_is_honoured(
@@ -191,9 +224,8 @@ def test_plain_http_url_is_a_config_error(fake_veza: FakeVeza) -> None:
     assert fake_veza.requests == []
 
 
-def test_safe_name() -> None:
-    assert oaa.safe_name("Concur - A/B [Prod]+") == "Concur - A_B _Prod__"
-    assert oaa.check_name(oaa.safe_name("Acme/Ü"), "x") == "Acme__"
+def test_check_name_accepts_what_veza_allows() -> None:
+    assert oaa.check_name("Concur - Acme (Prod) #1", "x") == "Concur - Acme (Prod) #1"
 
 
 def test_save_payload_is_private_and_atomic(tmp_path: Path) -> None:

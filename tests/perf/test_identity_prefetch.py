@@ -1,29 +1,31 @@
 """The Identity cursor stream sends the next request before handing a page on (issue #6).
 
-Against the real simulator: every user once and no request past the last page; while a page
-is handed on, the next page's request is already a running task; a consumer that stops early
-leaves no request behind.
+Against the real simulator over loopback: every user once and no request past the last page;
+while a page is handed on, the next page's request is already a running task; a consumer that
+stops early leaves no request behind.
 """
 
 from __future__ import annotations
 
 import asyncio
-from contextlib import aclosing
-from datetime import UTC, datetime
+import contextlib
 from pathlib import Path
+from typing import Any
 
-from oaa_concur.concur.auth import TokenManager, client_credentials
-from oaa_concur.concur.http import ConcurApi, HttpClient
-from oaa_concur.concur.identity import identity_pages
-from oaa_concur.concur.pagination import CursorPaginator
-from oaa_concur.models import RunStats
+import pytest
+
+from oaa_concur.concur.identity import identity_fetch, identity_paginator
+from oaa_concur.concur.pagination import CursorPaginator, read_pages
+from oaa_concur.concur.session import concur_session
 from oaa_concur.simulator import RunningSimulator, SimulatorConfig, running_simulator
-from oaa_concur.state.credentials import CredentialStore
-
-from ..concur.conftest import client_for
+from tests.fakes.concur import client_for
 
 
-def _others() -> set[asyncio.Task[object]]:
+class _Stop(Exception):
+    """Raised by the consumer to stop reading."""
+
+
+def _others() -> set[asyncio.Task[Any]]:
     return {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}
 
 
@@ -32,31 +34,22 @@ async def _read(
 ) -> tuple[list[list[str]], list[int], CursorPaginator]:
     """Ids per page, how many other tasks ran when each page arrived, and the paginator."""
     settings, secrets = client_for(sim, state)
-    client_id, client_secret = client_credentials(secrets)
-    http = HttpClient(RunStats(started_at=datetime.now(UTC)))
-    tokens = TokenManager(
-        http,
-        CredentialStore(state),
-        client_id=client_id,
-        client_secret=client_secret,
-        landing_url=settings.concur_url,
-    )
-    tokens.use_refresh_token(secrets.refresh_token)
-    await tokens.refresh()
-    paginator = CursorPaginator("Identity", 1000)
+    paginator = identity_paginator()
     pages: list[list[str]] = []
     in_flight: list[int] = []
-    try:
-        async with aclosing(identity_pages(ConcurApi(http, tokens), paginator)) as stream:
-            async for records, _total in stream:
-                pages.append([r["id"] for r in records])
-                in_flight.append(len(_others()))
-                if stop_after is not None and len(pages) == stop_after:
-                    break
-        await asyncio.sleep(0)  # let a cancelled request finish cancelling
-        assert _others() == set()  # nothing left running after the stream is closed
-    finally:
-        await http.aclose()
+
+    def sink(records: list[Any]) -> None:
+        pages.append([r["id"] for r in records])
+        in_flight.append(len(_others()))
+        if len(pages) == stop_after:
+            raise _Stop
+
+    async with concur_session(settings, secrets) as session:
+        session.tokens.use_refresh_token(secrets.refresh_token)
+        await session.tokens.refresh()
+        with contextlib.suppress(_Stop):
+            await read_pages(paginator, identity_fetch(session.api), sink, asyncio.Semaphore(1))
+        assert _others() == set()  # nothing left running once read_pages has returned
     return pages, in_flight, paginator
 
 
@@ -72,8 +65,11 @@ def test_every_user_once_and_the_next_request_already_in_flight(tmp_path: Path) 
     assert identity_requests == paginator.pages == 3  # no request past the last page
 
 
-def test_a_consumer_that_stops_early_leaves_no_request_behind(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop_after", [1, 2])
+def test_a_consumer_that_stops_early_leaves_no_request_behind(
+    tmp_path: Path, stop_after: int
+) -> None:
     with running_simulator(SimulatorConfig(users=3500, seed=3)) as sim:
-        pages, in_flight, paginator = asyncio.run(_read(sim, tmp_path, stop_after=1))
-    assert len(pages) == 1 and in_flight == [1]
-    assert paginator.pages == 1
+        pages, in_flight, paginator = asyncio.run(_read(sim, tmp_path, stop_after=stop_after))
+    assert len(pages) == stop_after and in_flight == [1] * stop_after
+    assert paginator.pages == stop_after

@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 
 from oaa_concur.concur.discovery import run_discovery
-from oaa_concur.concur.retry import RetryPolicy
 from oaa_concur.errors import IncompleteDiscovery, RetriableError
+from oaa_concur.retry import RetryPolicy
 from oaa_concur.simulator import SimulatorConfig, running_simulator
 from tests.e2e.conftest import run_cli, sim_env
-from tests.reliability.conftest import NoWait, Slept, client_for, last_line, no_run_left
+from tests.fakes.clock import FakeTime
+from tests.fakes.concur import client_for, in_process
+from tests.fakes.outcomes import last_line, no_run_left
 
 DEFAULT = RetryPolicy()
 BUDGET_BOUND = RetryPolicy(max_attempts=100, total_budget_s=20.0)
@@ -37,10 +39,10 @@ def test_concur_not_listening_fails_in_bounded_time(tmp_path: Path, policy: Retr
         settings, secrets = client_for(
             sim, tmp_path, CONCUR_URL=f"http://127.0.0.1:{_closed_port()}"
         )
-        fake = NoWait()
+        fake = FakeTime()
         start = fake.now
         with pytest.raises(RetriableError, match="connection to Concur failed") as info:
-            run_discovery(settings, secrets, clock=fake.clock, sleep=fake.sleep, policy=policy)
+            run_discovery(settings, secrets, runtime=fake.runtime(), policy=policy)
     assert info.value.exit_code == 1
     _attempts_allowed(policy, fake.slept)
     assert fake.now - start <= policy.total_budget_s
@@ -54,13 +56,13 @@ def test_concur_not_listening_fails_in_bounded_time(tmp_path: Path, policy: Retr
 
 
 def test_concur_answering_5xx_to_everything_fails_in_bounded_time(tmp_path: Path) -> None:
-    with running_simulator(SimulatorConfig(users=300, rate_5xx=1.0)) as sim:
-        settings, secrets = client_for(sim, tmp_path)
-        fake = NoWait()
-        with pytest.raises(IncompleteDiscovery, match="could not read every page"):
-            run_discovery(settings, secrets, clock=fake.clock, sleep=fake.sleep)
-        requests = dict(sim.state.requests)
-        faults = sim.state.faults["5xx"]
+    concur = in_process(SimulatorConfig(users=300, rate_5xx=1.0))
+    settings, secrets = client_for(concur.sim, tmp_path)
+    fake = FakeTime()
+    with pytest.raises(IncompleteDiscovery, match="could not read every page"):
+        run_discovery(settings, secrets, runtime=fake.runtime(concur.transport))
+    requests = dict(concur.sim.state.requests)
+    faults = concur.sim.state.faults["5xx"]
     # Identity and Spend retry side by side; the first to give up cancels the other.
     attempts = (requests.get("identity", 0), requests.get("spend", 0))
     assert max(attempts) == DEFAULT.max_attempts and min(attempts) <= DEFAULT.max_attempts
@@ -70,13 +72,14 @@ def test_concur_answering_5xx_to_everything_fails_in_bounded_time(tmp_path: Path
 
 
 def test_dead_concur_through_the_cli_is_exit_1_and_one_sentence(
-    tmp_path: Path, state: Path, instant_sleeps: Slept
+    tmp_path: Path, state: Path
 ) -> None:
     port = _closed_port()
     out = tmp_path / "out" / "payload.json"
+    fake = FakeTime()
     with running_simulator(SimulatorConfig(users=1)) as sim:
         env = {**sim_env(sim, state), "CONCUR_URL": f"http://127.0.0.1:{port}"}
-        result = run_cli(["discover", "--no-push", "--save-json", str(out)], env)
+        result = run_cli(["discover", "--no-push", "--save-json", str(out)], env, fake.runtime())
     assert result.exit_code == 1
     last = last_line(result.stderr)
     assert last == (
@@ -84,5 +87,5 @@ def test_dead_concur_through_the_cli_is_exit_1_and_one_sentence(
         "(ConnectError): run again later; if it persists, check CONCUR_URL and the "
         "network or proxy"
     )
-    assert len(instant_sleeps.concur) == DEFAULT.max_attempts - 1
+    assert len(fake.slept) == DEFAULT.max_attempts - 1
     no_run_left(None, state, out)

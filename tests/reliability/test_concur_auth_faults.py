@@ -15,8 +15,10 @@ from oaa_concur.review.snapshot import SnapshotStore
 from oaa_concur.simulator import SimulatorConfig, SimulatorState, running_simulator
 from oaa_concur.state.credentials import CredentialStore, StoredCredentials
 from tests.e2e.conftest import run_cli, sim_env
+from tests.fakes.clock import FakeTime
+from tests.fakes.concur import client_for, in_process
+from tests.fakes.outcomes import last_line, no_run_left
 from tests.fakes.veza import FakeVeza
-from tests.reliability.conftest import NoWait, Slept, client_for, last_line, no_run_left
 
 START = time.time()
 
@@ -33,23 +35,24 @@ def _expiring_clock(holder: list[SimulatorState], after_spend: int) -> Callable[
 
 
 def test_access_token_expiring_mid_run_is_refreshed_and_pushed(
-    tmp_path: Path, state: Path, fake_veza: FakeVeza, instant_sleeps: Slept
+    tmp_path: Path, state: Path, fake_veza: FakeVeza
 ) -> None:
     holder: list[SimulatorState] = []
     config = SimulatorConfig(users=400, seed=2, clock=_expiring_clock(holder, 2))
+    fake = FakeTime()
     with running_simulator(config) as sim:
         holder.append(sim.state)
-        result = run_cli(["discover"], sim_env(sim, state, fake_veza))
+        result = run_cli(["discover"], sim_env(sim, state, fake_veza), fake.runtime())
         tokens = sim.state.requests["token"]
     assert result.exit_code == 0, result.output
     assert tokens == 2  # the first refresh, then exactly one after the 401s
     [push] = fake_veza.pushes
     assert len(push["payload"]["applications"][0]["local_users"]) == 400
-    assert instant_sleeps.concur == []  # a 401 is refreshed at once, not backed off
+    assert fake.slept == []  # a 401 is refreshed at once, not backed off
 
 
 def test_refresh_token_revoked_mid_run_exits_1_with_one_sentence(
-    tmp_path: Path, state: Path, fake_veza: FakeVeza, instant_sleeps: Slept
+    tmp_path: Path, state: Path, fake_veza: FakeVeza
 ) -> None:
     holder: list[SimulatorState] = []
     config = SimulatorConfig(
@@ -58,7 +61,8 @@ def test_refresh_token_revoked_mid_run_exits_1_with_one_sentence(
     out = tmp_path / "payload.json"
     with running_simulator(config) as sim:
         holder.append(sim.state)
-        result = run_cli(["discover", "--save-json", str(out)], sim_env(sim, state, fake_veza))
+        env = sim_env(sim, state, fake_veza)
+        result = run_cli(["discover", "--save-json", str(out)], env, FakeTime().runtime())
         tokens = sim.state.requests["token"]
     assert result.exit_code == 1
     last = last_line(result.stderr)
@@ -73,14 +77,18 @@ def test_refresh_token_revoked_mid_run_exits_1_with_one_sentence(
 def test_refresh_answer_without_refresh_token_keeps_the_old_one(tmp_path: Path) -> None:
     """concur-api.md §2.3: absent refresh_token -> keep ours; it is saved before any API call."""
     config = SimulatorConfig(users=150, split_geolocation=True, omit_refresh_token=True)
-    with running_simulator(config) as sim:
-        settings, secrets = client_for(sim, tmp_path)
-        saved: list[StoredCredentials | None] = []
-        first = run_discovery(
-            settings, secrets, progress=lambda *_: saved.append(CredentialStore(tmp_path).load())
-        )
-        second = run_discovery(settings, secrets)
-        tokens = sim.state.requests["token"]
+    concur = in_process(config)
+    sim, runtime = concur.sim, FakeTime().runtime(concur.transport)
+    settings, secrets = client_for(sim, tmp_path)
+    saved: list[StoredCredentials | None] = []
+    first = run_discovery(
+        settings,
+        secrets,
+        progress=lambda *_: saved.append(CredentialStore(tmp_path).load()),
+        runtime=runtime,
+    )
+    second = run_discovery(settings, secrets, runtime=runtime)
+    tokens = sim.state.requests["token"]
     assert len(first.users) == len(second.users) == 150
     assert saved[0] is not None and saved[0].geolocation == sim.api_url
     stored = CredentialStore(tmp_path).load()
@@ -91,12 +99,12 @@ def test_refresh_answer_without_refresh_token_keeps_the_old_one(tmp_path: Path) 
 
 def test_code_16_without_geolocation_is_one_sentence(tmp_path: Path) -> None:
     config = SimulatorConfig(users=5, split_geolocation=True, elsewhere_geolocation=False)
-    with running_simulator(config) as sim:
-        settings, secrets = client_for(sim, tmp_path)
-        fake = NoWait()
-        with pytest.raises(ConcurAuthError, match="another data center") as info:
-            run_discovery(settings, secrets, clock=fake.clock, sleep=fake.sleep)
-        tokens = sim.state.requests["token"]
+    concur = in_process(config)
+    settings, secrets = client_for(concur.sim, tmp_path)
+    fake = FakeTime()
+    with pytest.raises(ConcurAuthError, match="another data center") as info:
+        run_discovery(settings, secrets, runtime=fake.runtime(concur.transport))
+    tokens = concur.sim.state.requests["token"]
     assert info.value.code == 16 and info.value.exit_code == 1
     assert "CONCUR_URL" in str(info.value)
     assert tokens == 1 and fake.slept == []  # not retried, nowhere else to go

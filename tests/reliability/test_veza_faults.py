@@ -12,51 +12,58 @@ import pytest
 from oaa_concur.review.snapshot import SnapshotStore
 from oaa_concur.simulator import SimulatorConfig, running_simulator
 from tests.e2e.conftest import run_cli, sim_env
+from tests.fakes.clock import FakeTime, full_backoff
+from tests.fakes.outcomes import last_line
 from tests.fakes.veza import FakeVeza
-from tests.reliability.conftest import Slept, last_line
 
-ATTEMPTS = 5  # oaa.push's default
-BACKOFF = [1.0, 2.0, 4.0, 8.0]
+ATTEMPTS = 5  # oaa.push's default policy
+BACKOFF = [1.0, 2.0, 4.0, 8.0]  # its un-jittered backoff
+
+
+@pytest.fixture
+def time() -> FakeTime:
+    return FakeTime(rand=full_backoff)
 
 
 def _discover(
-    state: Path, veza: FakeVeza, *args: str, env: dict[str, str] | None = None
+    state: Path, veza: FakeVeza, time: FakeTime, *args: str, env: dict[str, str] | None = None
 ) -> tuple[int, str]:
     with running_simulator(SimulatorConfig(users=40, seed=3)) as sim:
-        result = run_cli(["discover", *args], {**sim_env(sim, state, veza), **(env or {})})
+        full_env = {**sim_env(sim, state, veza), **(env or {})}
+        result = run_cli(["discover", *args], full_env, time.runtime())
     assert veza.api_key not in result.output and sim.refresh_token not in result.output
     return result.exit_code, last_line(result.stderr) if result.exit_code else result.stdout
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_veza_5xx_is_retried_then_pushed(
-    state: Path, fake_veza: FakeVeza, instant_sleeps: Slept, status: int
+    state: Path, fake_veza: FakeVeza, time: FakeTime, status: int
 ) -> None:
     fake_veza.fail_next(2, status)
-    code, out = _discover(state, fake_veza)
+    code, out = _discover(state, fake_veza, time)
     assert code == 0 and "pushed to Veza" in out
-    assert len(fake_veza.pushes) == 1 and instant_sleeps.veza == BACKOFF[:2]
+    assert len(fake_veza.pushes) == 1 and time.slept_sync == BACKOFF[:2]
     [snapshot] = SnapshotStore(state).list()
     assert snapshot.pushed_at is not None
 
 
 def test_veza_5xx_every_time_exits_1_and_the_snapshot_is_not_marked_pushed(
-    state: Path, fake_veza: FakeVeza, instant_sleeps: Slept
+    state: Path, fake_veza: FakeVeza, time: FakeTime
 ) -> None:
     fake_veza.fail_next(100, 503)
-    code, last = _discover(state, fake_veza)
+    code, last = _discover(state, fake_veza, time)
     assert code == 1
     assert last == (
         f"error: Veza failed the push with HTTP 503 after {ATTEMPTS} attempts: "
         "try again later; if it persists, contact Veza support"
     )
-    assert fake_veza.pushes == [] and instant_sleeps.veza == BACKOFF
+    assert fake_veza.pushes == [] and time.slept_sync == BACKOFF
     [snapshot] = SnapshotStore(state).list()
     assert snapshot.pushed_at is None  # not a baseline for the next run's shrink guard
 
 
 def test_veza_4xx_with_details_is_not_retried_and_names_them(
-    state: Path, fake_veza: FakeVeza, instant_sleeps: Slept
+    state: Path, fake_veza: FakeVeza, time: FakeTime
 ) -> None:
     fake_veza.fail_next(
         1,
@@ -64,10 +71,10 @@ def test_veza_4xx_with_details_is_not_retried_and_names_them(
         message="invalid payload",
         details=[{"message": "local_users[3].custom_properties.start_date: invalid timestamp"}],
     )
-    code, last = _discover(state, fake_veza)
+    code, last = _discover(state, fake_veza, time)
     assert code == 1 and last.startswith("error: Veza rejected the push (HTTP 400): ")
     assert "invalid payload" in last and "start_date: invalid timestamp" in last
-    assert fake_veza.pushes == [] and instant_sleeps.veza == []
+    assert fake_veza.pushes == [] and time.slept_sync == []
 
 
 @pytest.fixture
@@ -80,15 +87,17 @@ def silent_veza() -> Iterator[str]:
 
 
 def test_veza_not_answering_times_out_and_fails_in_bounded_time(
-    tmp_path: Path, state: Path, fake_veza: FakeVeza, instant_sleeps: Slept, silent_veza: str
+    tmp_path: Path, state: Path, fake_veza: FakeVeza, time: FakeTime, silent_veza: str
 ) -> None:
     """``timeout_s`` (here 0.2 s from the config file) bounds every Veza request too."""
     config = tmp_path / "oaa-concur.toml"
     config.write_text("timeout_s = 0.2\n", encoding="utf-8")
-    code, last = _discover(state, fake_veza, "--config", str(config), env={"VEZA_URL": silent_veza})
+    code, last = _discover(
+        state, fake_veza, time, "--config", str(config), env={"VEZA_URL": silent_veza}
+    )
     assert code == 1
     assert last == (
         f"error: cannot reach Veza at {silent_veza} after {ATTEMPTS} attempts: "
         "check VEZA_URL and the network/proxy"
     )
-    assert instant_sleeps.veza == BACKOFF and fake_veza.requests == []
+    assert time.slept_sync == BACKOFF and fake_veza.requests == []

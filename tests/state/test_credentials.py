@@ -104,5 +104,17 @@ def test_lock_refuses_second_holder(tmp_path: Path) -> None:
             pass
     finally:
         os.close(fd)
-    with state_lock(tmp_path), state_lock(tmp_path):  # free again, and re-entrant in-process
+    with state_lock(tmp_path):  # free again once the other holder let go
+        pass
+
+
+def test_lock_is_not_reentrant(tmp_path: Path) -> None:
+    """Nothing holds it twice: a second hold, even in the same process, is another run."""
+    with (
+        state_lock(tmp_path),
+        pytest.raises(LockedError, match="another oaa-concur run holds the lock"),
+        state_lock(tmp_path),
+    ):
+        pass
+    with state_lock(tmp_path):  # released by the first holder
         pass

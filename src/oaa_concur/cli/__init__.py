@@ -20,7 +20,7 @@ from oaa_concur.cli.logs import setup_logging
 from oaa_concur.config import Settings, resolve_settings
 from oaa_concur.errors import OaaConcurError
 from oaa_concur.redact import redact
-from oaa_concur.runtime import Runtime
+from oaa_concur.runtime import DEFAULT, Runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -98,10 +98,10 @@ def settings_from(kwargs: dict[str, Any], **overrides: Any) -> Settings:
     return settings
 
 
-def runtime_of() -> Runtime | None:
-    """The injected effects: ``obj=Runtime(...)`` of click's test runner, else None (defaults)."""
+def runtime_of() -> Runtime:
+    """The injected effects: ``obj=Runtime(...)`` of click's test runner, else the defaults."""
     obj = click.get_current_context().find_root().obj
-    return obj if isinstance(obj, Runtime) else None
+    return obj if isinstance(obj, Runtime) else DEFAULT
 
 
 def fail(error: BaseException, *, verbose: bool = False) -> None:

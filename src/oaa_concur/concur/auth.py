@@ -15,8 +15,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -24,10 +22,11 @@ from typing import Any
 import orjson
 
 from oaa_concur import redact
-from oaa_concur.concur.http import ClientError, HttpClient, check_base
+from oaa_concur.concur.http import HttpClient, check_base
 from oaa_concur.concur.oauth_errors import oauth_error
 from oaa_concur.config import Secrets
-from oaa_concur.errors import ConcurAuthError, ConcurError, ConfigError
+from oaa_concur.errors import ClientError, ConcurAuthError, ConcurError, ConfigError
+from oaa_concur.runtime import Clock
 from oaa_concur.state.credentials import CredentialStore, StoredCredentials, fingerprint
 
 LOG = logging.getLogger(__name__)
@@ -122,7 +121,7 @@ class TokenManager:
         client_id: str,
         client_secret: str,
         landing_url: str,
-        clock: Callable[[], float] = time.time,
+        clock: Clock,
     ) -> None:
         redact.register(client_secret)
         self.http = http
@@ -137,7 +136,6 @@ class TokenManager:
         self._access: str | None = None
         self._deadline = 0.0
         self._lock = asyncio.Lock()
-        self.last: TokenGrant | None = None
 
     @property
     def geolocation(self) -> str:
@@ -227,7 +225,6 @@ class TokenManager:
         self._access = grant.access_token
         margin = min(60.0, grant.expires_in / 2)
         self._deadline = self._clock() + grant.expires_in - margin
-        self.last = grant
         self._warn_expiry(grant)
         return grant
 

@@ -1,39 +1,33 @@
 """Discovery: refresh, then Identity and Spend concurrently, joined by user id.
 
-``run_discovery`` (sync) / ``discover`` (async) hold the state-directory lock, refresh the
-token first (SAP's advice, concur-api.md §2.3), stream the Identity cursor pages while the
-Spend index pages are fetched in parallel, and join the two by user id. A page that cannot be
-read after retries fails the whole run (IncompleteDiscovery): a partial picture is never
-returned (design.md §3.3).
+``run_discovery`` (sync) / ``discover`` (async) open a ``concur_session`` (state-directory
+lock, client, tokens), refresh the token first (SAP's advice, concur-api.md §2.3), read the
+Identity cursor pages while the Spend index pages are fetched in parallel (one driver,
+``pagination.read_pages``), and join the two by user id. A page that cannot be read after
+retries fails the whole run (IncompleteDiscovery): a partial picture is never returned
+(design.md §3.3).
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import aclosing, contextmanager
-from datetime import UTC, datetime
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-import httpx
-
-from oaa_concur.concur.auth import TokenGrant, TokenManager, client_credentials
-from oaa_concur.concur.http import ConcurApi, HttpClient
-from oaa_concur.concur.identity import PAGE_SIZE as IDENTITY_PAGE
-from oaa_concur.concur.identity import identity_pages
+from oaa_concur.concur.auth import TokenGrant
+from oaa_concur.concur.http import CONCUR_POLICY, ConcurApi
+from oaa_concur.concur.identity import identity_fetch, identity_paginator
 from oaa_concur.concur.issues import IssueSink
-from oaa_concur.concur.pagination import CursorPaginator, IndexPaginator
+from oaa_concur.concur.pagination import read_pages
 from oaa_concur.concur.parse import ENTERPRISE, parse_spend, parse_user
-from oaa_concur.concur.retry import Clock, RetryPolicy, Sleep
 from oaa_concur.concur.scopes import missing_scopes
-from oaa_concur.concur.spend import PAGE_SIZE as SPEND_PAGE
-from oaa_concur.concur.spend import run_all, spend_pages
+from oaa_concur.concur.session import concur_session
+from oaa_concur.concur.spend import spend_fetch, spend_paginator
 from oaa_concur.config import Secrets, Settings
 from oaa_concur.errors import IncompleteDiscovery, RetriableError
+from oaa_concur.gc_control import fewer_gc_passes
 from oaa_concur.models import (
     Company,
     DiscoveryResult,
@@ -42,14 +36,11 @@ from oaa_concur.models import (
     SpendProfile,
     User,
 )
-from oaa_concur.runtime import Runtime
-from oaa_concur.state.credentials import CredentialStore
-from oaa_concur.state.lock import state_lock
+from oaa_concur.retry import RetryPolicy
+from oaa_concur.runtime import DEFAULT, Runtime
 
 LOG = logging.getLogger(__name__)
 Progress = Callable[[str, int, "int | None"], None]
-SEND_TURNS = 6  # event-loop turns given to the next Identity request before a page is parsed
-GC_THRESHOLD = 50_000  # generation-0 allocations between cyclic GC passes during discovery
 
 
 class _Collector:
@@ -62,14 +53,15 @@ class _Collector:
         self.user_ids: set[str] = set()
         self.spend: dict[str, SpendProfile] = {}
         self.organization: str | None = None
-        self.spend_total: int | None = None
+        self._identity_seen = 0
         self._spend_seen = 0
         self.unreadable: list[str] = []
         """Where records without a usable id stood (``identity#12``): see ``check_complete``."""
 
     def add_users(self, records: list[Any], total: int | None) -> None:
         for raw in records:
-            where = f"identity#{len(self.users)}"
+            self._identity_seen += 1
+            where = f"identity#{self._identity_seen}"  # the record's position in the stream
             user = parse_user(raw, where, self.sink)
             if user is None:
                 self.unreadable.append(where)
@@ -90,7 +82,7 @@ class _Collector:
         if isinstance(name, str) and name:
             self.organization = name
 
-    def add_spend(self, records: list[Any]) -> None:
+    def add_spend(self, records: list[Any], total: int | None) -> None:
         for raw in records:
             self._spend_seen += 1
             where = f"spend#{self._spend_seen}"
@@ -105,7 +97,7 @@ class _Collector:
                 continue
             self.spend[profile.user_id] = profile
         if self.progress is not None:
-            self.progress("spend", self._spend_seen, self.spend_total)
+            self.progress("spend", self._spend_seen, total)
 
     def check_complete(self) -> None:
         """A record with no usable id (not an object, or no ``id``) is a user, or a user's
@@ -139,33 +131,27 @@ class _Collector:
 
 
 async def _fetch(api: ConcurApi, collector: _Collector, stats: RunStats, concurrency: int) -> None:
-    identity = CursorPaginator("Identity", IDENTITY_PAGE)
-    spend = IndexPaginator("Spend", SPEND_PAGE)
+    identity, spend = identity_paginator(), spend_paginator()
 
     # At most ``concurrency`` requests in flight: the Identity cursor stream holds one slot
     # while it runs (Concur answers 429 to clients that exceed its limits, concur-api.md §5.3).
     gate = asyncio.Semaphore(max(1, concurrency - 1))
 
+    def user_sink(records: list[Any]) -> None:
+        collector.add_users(records, identity.total)
+        stats.identity_pages = identity.pages
+
+    def spend_sink(records: list[Any]) -> None:
+        stats.spend_pages = spend.pages
+        collector.add_spend(records, spend.total)
+
     async def users() -> None:
-        async with aclosing(identity_pages(api, identity)) as pages:
-            async for records, total in pages:
-                # A few turns of the event loop first, so that the next Identity request
-                # (already scheduled by identity_pages) is on the wire while this page is
-                # parsed: httpx needs about four turns to write a request.
-                for _ in range(SEND_TURNS):
-                    await asyncio.sleep(0)
-                collector.add_users(records, total)
-                stats.identity_pages = identity.pages
+        await read_pages(identity, identity_fetch(api), user_sink, asyncio.Semaphore(1))
         if concurrency > 1:
             gate.release()  # Identity is done: Spend may use its slot
 
-    def spend_sink(records: list[Any]) -> None:
-        collector.spend_total = spend.total
-        stats.spend_pages = spend.pages
-        collector.add_spend(records)
-
     try:
-        await run_all([users(), spend_pages(api, spend, gate, spend_sink)])
+        await _run_all([users(), read_pages(spend, spend_fetch(api), spend_sink, gate)])
     except RetriableError as error:
         raise IncompleteDiscovery(
             f"Discovery could not read every page: {error.message.rstrip('.')} (gave up after "
@@ -177,12 +163,30 @@ async def _fetch(api: ConcurApi, collector: _Collector, stats: RunStats, concurr
     stats.identity_pages, stats.spend_pages = identity.pages, spend.pages
 
 
-def _company(grant: TokenGrant, tokens: TokenManager, collector: _Collector) -> Company:
+async def _run_all(jobs: list[Coroutine[Any, Any, None]]) -> None:
+    """Run coroutines concurrently; on failure cancel the rest and raise the first error."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            for job in jobs:
+                group.create_task(job)
+    except BaseExceptionGroup as group_error:
+        raise _first_error(group_error) from None
+
+
+def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first leaf exception of a (possibly nested) exception group."""
+    leaf: BaseException = group
+    while isinstance(leaf, BaseExceptionGroup):
+        leaf = leaf.exceptions[0]
+    return leaf
+
+
+def _company(grant: TokenGrant, geolocation: str, collector: _Collector) -> Company:
     company_id = grant.company_uuid
     if not company_id:
         ids = Counter(u.company_id for u in collector.users if u.company_id)
         company_id = ids.most_common(1)[0][0] if ids else "unknown"
-    return Company(id=company_id, geolocation=tokens.geolocation, name=collector.organization)
+    return Company(id=company_id, geolocation=geolocation, name=collector.organization)
 
 
 def _warn_scopes(granted: tuple[str, ...]) -> None:
@@ -198,49 +202,25 @@ async def discover(
     secrets: Secrets,
     *,
     progress: Progress | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
-    sleep: Sleep | None = None,
-    clock: Clock | None = None,
-    policy: RetryPolicy | None = None,
+    runtime: Runtime = DEFAULT,
+    policy: RetryPolicy = CONCUR_POLICY,
 ) -> DiscoveryResult:
     """Read everything from Concur; raise (IncompleteDiscovery, ConcurAuthError, ...) otherwise."""
-    client_id, client_secret = client_credentials(secrets)
-    clock = clock or time.time
-    started = clock()
-    stats = RunStats(started_at=datetime.now(UTC))
-    with state_lock(settings.state_dir):
-        http = HttpClient(
-            stats,
-            timeout_s=settings.timeout_s,
-            ca_bundle=settings.ca_bundle,
-            transport=transport,
-            policy=policy,
-            sleep=sleep,
-            clock=clock,
-            max_connections=settings.concurrency + 2,
-        )
-        try:
-            tokens = TokenManager(
-                http,
-                CredentialStore(settings.state_dir),
-                client_id=client_id,
-                client_secret=client_secret,
-                landing_url=settings.concur_url,
-                clock=clock,
-            )
-            tokens.use_refresh_token(secrets.refresh_token)
-            grant = await tokens.refresh()
-            stats.granted_scopes = grant.scopes
-            _warn_scopes(grant.scopes)
-            collector = _Collector(progress)
-            await _fetch(ConcurApi(http, tokens), collector, stats, settings.concurrency)
-        finally:
-            await http.aclose()
+    started = runtime.clock()
+    collector = _Collector(progress)
+    async with concur_session(settings, secrets, runtime, policy=policy) as session:
+        session.tokens.use_refresh_token(secrets.refresh_token)
+        grant = await session.tokens.refresh()
+        stats = session.stats
+        stats.granted_scopes = grant.scopes
+        _warn_scopes(grant.scopes)
+        await _fetch(session.api, collector, stats, settings.concurrency)
+        geolocation = session.tokens.geolocation
     collector.check_complete()
     spend = collector.join()
-    stats.duration_s = clock() - started
+    stats.duration_s = runtime.clock() - started
     return DiscoveryResult(
-        company=_company(grant, tokens, collector),
+        company=_company(grant, geolocation, collector),
         users=collector.users,
         spend=spend,
         issues=collector.sink.issues(),
@@ -253,49 +233,11 @@ def run_discovery(
     secrets: Secrets,
     *,
     progress: Progress | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
-    sleep: Sleep | None = None,
-    clock: Clock | None = None,
-    policy: RetryPolicy | None = None,
-    runtime: Runtime | None = None,
+    runtime: Runtime = DEFAULT,
+    policy: RetryPolicy = CONCUR_POLICY,
 ) -> DiscoveryResult:
     """Synchronous entry point for the CLI: one complete discovery or an OaaConcurError."""
-    box: list[DiscoveryResult] = []
-    if runtime is not None:
-        transport = transport or runtime.concur_transport
-        sleep = sleep or runtime.sleep
-        clock = clock or runtime.clock
-
-    async def main() -> None:
-        # The result is handed over through ``box``, not as the task's result: on Python 3.11
-        # asyncio.run's SIGINT handling repr()s the main task, and with it a 100k-user result
-        # (seconds of CPU).
-        box.append(
-            await discover(
-                settings,
-                secrets,
-                progress=progress,
-                transport=transport,
-                sleep=sleep,
-                clock=clock,
-                policy=policy,
-            )
+    with fewer_gc_passes():
+        return asyncio.run(
+            discover(settings, secrets, progress=progress, runtime=runtime, policy=policy)
         )
-
-    with _fewer_gc_passes():
-        asyncio.run(main())
-    return box[0]
-
-
-@contextmanager
-def _fewer_gc_passes() -> Iterator[None]:
-    """Discovery keeps every record it parses, so with CPython's default generation-0 threshold
-    (700) the collector re-walks the growing heap about 20 times at 100,000 users (2 of 7.6 CPU
-    seconds, measured). A larger threshold still collects the cyclic garbage of each request,
-    in bigger batches (peak memory did not grow: 296 MiB either way)."""
-    saved = gc.get_threshold()
-    gc.set_threshold(GC_THRESHOLD, *saved[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*saved)

@@ -2,13 +2,16 @@
 
 ::
 
-    HttpClient.request  -> send once -> classify():
+    HttpClient.send     -> one attempt -> classify():
         2xx + JSON object       -> JsonResponse
         2xx, not a JSON object  -> MalformedResponse (retriable, a few times)
         429, 5xx                -> RetriableError (Retry-After kept)
         timeout, dropped conn.  -> RetriableError
         other 4xx               -> ClientError (a ConcurError sentence with the correlation id)
-    ConcurApi.get/post  -> bearer token from a TokenSource; one 401 -> one refresh + one resend
+    HttpClient.request  -> send under the one retry policy (oaa_concur.retry): RetriableError
+                           is retried (``transient``), anything else passes through
+    ConcurApi.get/post  -> every attempt takes the CURRENT access token from the TokenSource;
+                           one 401 per call -> one refresh + one resend (design.md §3.4)
 
 Base URLs are scheme + host only (Concur's geolocation, concur-api.md §1); HTTPS is required
 except on loopback addresses; TLS verification stays on; ``HTTPS_PROXY``/``NO_PROXY`` are
@@ -21,18 +24,22 @@ import ipaddress
 import re
 import ssl
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 import orjson
 
-from oaa_concur.concur.retry import Clock, MalformedResponse, Retrier, RetryPolicy, Sleep
-from oaa_concur.errors import ConcurError, ConfigError, RetriableError
+from oaa_concur.errors import ClientError, ConfigError, MalformedResponse, RetriableError
 from oaa_concur.models import RunStats
+from oaa_concur.retry import Retrier, RetryPolicy, Transient
+from oaa_concur.runtime import Runtime
+
+T = TypeVar("T")
+CONCUR_POLICY = RetryPolicy()
 
 USER_AGENT = "oaa-concur/0.1 (+https://github.com/oaa-concur)"
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
@@ -106,22 +113,6 @@ class JsonResponse:
     correlation_id: str | None
 
 
-class ClientError(ConcurError):
-    """A 4xx other than 429: not retried. ``body`` is the decoded error body when it was JSON."""
-
-    def __init__(
-        self,
-        message: str,
-        hint: str | None = None,
-        *,
-        status: int,
-        correlation_id: str | None,
-        body: dict[str, Any] | None,
-    ) -> None:
-        super().__init__(message, hint, status=status, correlation_id=correlation_id)
-        self.body = body
-
-
 # Said when retries are exhausted outside page reads (e.g. the first token refresh).
 _AGAIN = "run again later; if it persists, check CONCUR_URL and the network or proxy"
 _HINTS = {
@@ -138,13 +129,6 @@ def _decode(content: bytes) -> Any:
         return orjson.loads(content)
     except orjson.JSONDecodeError:
         return None
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None  # an HTTP-date: fall back to our own backoff
 
 
 def _detail(body: Any) -> str:
@@ -179,7 +163,7 @@ def classify(response: httpx.Response, what: str) -> JsonResponse:
             _AGAIN,
             status=status,
             correlation_id=cid,
-            retry_after=_retry_after(response.headers.get("retry-after")),
+            retry_after=response.headers.get("retry-after"),
         )
     raise ClientError(
         f"Concur answered {status} to {what}{_detail(body)}",
@@ -190,28 +174,36 @@ def classify(response: httpx.Response, what: str) -> JsonResponse:
     )
 
 
+def transient(error: Exception) -> Transient | None:
+    """What the retrier may retry: a ``RetriableError``, with Concur's ``Retry-After``."""
+    if not isinstance(error, RetriableError):
+        return None
+    return Transient(error.retry_after, malformed=isinstance(error, MalformedResponse))
+
+
 class HttpClient:
-    """An httpx.AsyncClient with timeouts, TLS, proxies, retries and request counting."""
+    """An httpx.AsyncClient with timeouts, TLS, proxies, retries and request counting.
+
+    ``runtime`` gives the retrier its sleep, clock and jitter, and may replace the network with
+    a transport (tests: ``httpx.ASGITransport`` over the simulator).
+    """
 
     def __init__(
         self,
         stats: RunStats,
+        runtime: Runtime,
         *,
         timeout_s: float = 60.0,
         ca_bundle: Path | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        policy: RetryPolicy | None = None,
-        sleep: Sleep | None = None,
-        clock: Clock | None = None,
-        rand: Callable[[], float] | None = None,
+        policy: RetryPolicy = CONCUR_POLICY,
         max_connections: int = 16,
     ) -> None:
         self.stats = stats
-        self.retrier = Retrier(policy, sleep=sleep, clock=clock, rand=rand, on_retry=self._count)
+        self.retrier = Retrier(policy, transient, runtime, on_retry=self._count)
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 15.0)),
             verify=tls_verify(ca_bundle),
-            transport=transport,
+            transport=runtime.concur_transport,
             trust_env=True,
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
@@ -223,13 +215,17 @@ class HttpClient:
             },
         )
 
-    def _count(self, error: RetriableError, delay: float) -> None:
+    def _count(self, error: Exception, attempt: int, delay: float) -> None:
         self.stats.retries += 1
 
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def request(
+    async def request(self, method: str, url: str, *, what: str, **kwargs: Any) -> JsonResponse:
+        """``send`` under the retry policy (for calls without an access token)."""
+        return await self.retrier.run(lambda: self.send(method, url, what=what, **kwargs), what)
+
+    async def send(
         self,
         method: str,
         url: str,
@@ -240,26 +236,22 @@ class HttpClient:
         form: dict[str, str] | None = None,
         params: dict[str, Any] | None = None,
     ) -> JsonResponse:
-        """Send with retries; ``what`` names the request in errors ("GET /profile/...")."""
+        """One attempt, classified; ``what`` names the request in errors ("GET /profile/...")."""
         content = orjson.dumps(json_body) if json_body is not None else None
         if content is not None:
             headers = {**(headers or {}), "Content-Type": "application/json"}
-
-        async def once() -> JsonResponse:
-            self.stats.requests += 1
-            try:
-                response = await self._client.request(
-                    method, url, headers=headers, content=content, data=form, params=params
-                )
-            except httpx.TimeoutException:
-                raise RetriableError(f"Concur did not answer {what} in time", _AGAIN) from None
-            except httpx.TransportError as exc:
-                raise RetriableError(
-                    f"The connection to Concur failed during {what} ({type(exc).__name__})", _AGAIN
-                ) from None
-            return classify(response, what)
-
-        return await self.retrier.run(once, what)
+        self.stats.requests += 1
+        try:
+            response = await self._client.request(
+                method, url, headers=headers, content=content, data=form, params=params
+            )
+        except httpx.TimeoutException:
+            raise RetriableError(f"Concur did not answer {what} in time", _AGAIN) from None
+        except httpx.TransportError as exc:
+            raise RetriableError(
+                f"The connection to Concur failed during {what} ({type(exc).__name__})", _AGAIN
+            ) from None
+        return classify(response, what)
 
 
 class TokenSource(Protocol):
@@ -273,8 +265,23 @@ class TokenSource(Protocol):
     async def on_unauthorized(self, used_token: str) -> None: ...
 
 
+class _TokenUnavailable(Exception):
+    """Getting a token failed after the token request's own retries: not retried again."""
+
+    def __init__(self, error: RetriableError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+async def _no_retry(step: Awaitable[T]) -> T:
+    try:
+        return await step
+    except RetriableError as error:
+        raise _TokenUnavailable(error) from None
+
+
 class ConcurApi:
-    """Authenticated calls to the API host (the newest geolocation); one 401 -> one refresh."""
+    """Authenticated calls to the API host (the newest geolocation)."""
 
     def __init__(self, http: HttpClient, tokens: TokenSource) -> None:
         self.http = http
@@ -287,22 +294,34 @@ class ConcurApi:
         return await self._call("POST", path, json_body=body)
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> JsonResponse:
+        """Every attempt sends the access token current at that moment, so a retry after a 503
+        never resends one that was refreshed meanwhile. Access tokens live 1 h (concur-api.md
+        §2.3): one 401 per call earns one refresh and one resend (design.md §3.4)."""
         what = f"{method} {path}"
-        token = await self.tokens.access_token()
-        try:
+        resent = False
+
+        async def attempt() -> JsonResponse:
+            nonlocal resent
+            token = await _no_retry(self.tokens.access_token())
+            try:
+                return await self._send(method, path, token, what, **kwargs)
+            except ClientError as error:
+                if error.status != 401 or resent:
+                    raise
+            resent = True
+            await _no_retry(self.tokens.on_unauthorized(token))
+            token = await _no_retry(self.tokens.access_token())
             return await self._send(method, path, token, what, **kwargs)
-        except ClientError as error:
-            if error.status != 401:
-                raise
-        # Access tokens live 1 h (concur-api.md §2.3); one 401 earns one refresh and one resend.
-        await self.tokens.on_unauthorized(token)
-        token = await self.tokens.access_token()
-        return await self._send(method, path, token, what, **kwargs)
+
+        try:
+            return await self.http.retrier.run(attempt, what)
+        except _TokenUnavailable as failed:
+            raise failed.error from None
 
     async def _send(
         self, method: str, path: str, token: str, what: str, **kwargs: Any
     ) -> JsonResponse:
         url = self.tokens.geolocation + path
-        return await self.http.request(
+        return await self.http.send(
             method, url, what=what, headers={"Authorization": f"Bearer {token}"}, **kwargs
         )

@@ -8,8 +8,7 @@ credentials), so the table is keyed by (grant, code) with a per-code fallback.
 
 from __future__ import annotations
 
-from oaa_concur.concur.http import ClientError
-from oaa_concur.errors import ConcurAuthError
+from oaa_concur.errors import ClientError, ConcurAuthError
 
 TOKEN_PAGE = "Administration > Company > Authentication Admin > Company Request Token"
 _REEXCHANGE = (

@@ -1,34 +1,116 @@
-"""Two checked paginators behind one small interface (design.md §3.5, concur-api.md §3.2, §4.2).
+"""Paging through a Concur listing: one small interface, one driver (design.md §3.5).
 
-* ``CursorPaginator``: Identity v4.1 ``nextCursor`` -> ``cursor``; absent on the last page.
-  A cursor seen before is refused ("loop detected") instead of looping forever.
+A ``Paginator`` names the requests that start a listing, checks every answered page and names
+the requests that page makes known, and reconciles at the end. No HTTP here:
+
+* ``CursorPaginator``: Identity v4.1 ``nextCursor`` -> ``cursor``, absent on the last page
+  (concur-api.md §3.2). A cursor seen before is refused ("loop detected") instead of looping
+  forever. Each start is one chain; several starts (disjoint partitions of one query, each
+  with its own filter) are several chains sharing the loop check.
 * ``IndexPaginator``: Spend v4.1 ``startIndex``/``count`` (1-based, count <= 100) with
-  ``totalResults``. A ``startIndex`` that does not advance is refused; ``plan`` lists the
-  remaining pages for parallel fetching; ``finish`` reconciles the count fetched with
-  ``totalResults`` (IncompleteDiscovery when they disagree).
+  ``totalResults`` (concur-api.md §4.2). Page 1 tells the total and every other page is asked
+  for at once; a page reporting a larger total (users added during the run) adds the pages it
+  implies. A page answering another ``startIndex`` than the one asked (the listing did not
+  advance to it) is refused; at the end the records read are reconciled with ``totalResults``.
 
-Each step is a pure function of the previous request and the decoded page: no HTTP here.
+``read_pages`` is the one driver. Each answered page's follow-up requests are started before
+the page is handed on, and given ``SEND_TURNS`` turns of the event loop to reach the wire, so
+parsing a page overlaps the next round trips instead of adding to them (the Identity cursor
+stream is the critical path, design.md §6). A guard beyond these (a cap on pages or records)
+is a paginator wrapping another one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from oaa_concur.errors import ConcurError, IncompleteDiscovery
 
+Params = dict[str, Any]
+Page = Mapping[str, Any]
+Fetch = Callable[[Params], Awaitable[dict[str, Any]]]
+"""One page request: params -> the decoded page (retries, tokens and errors included)."""
+Sink = Callable[[list[Any]], None]
+"""Gets the ``Resources`` of every page, in the order the pages arrive."""
+
+SEND_TURNS = 6
+"""Event-loop turns given to just-started requests before a page is handed on: httpx 0.28 needs
+five to write a request on a kept-alive connection, one is spare (tests/perf/test_send_turns.py
+fails below five)."""
+
 
 class Paginator(Protocol):
-    """first() -> params of page 1; next(page) -> params of the following page, or None."""
+    """Which pages to ask for and what each answered page means (see the module docstring)."""
 
-    def first(self) -> dict[str, Any]: ...
+    what: str
+    """The listing's name in errors ("Identity", "Spend")."""
 
-    def next(self, page: Mapping[str, Any]) -> dict[str, Any] | None: ...
+    def starts(self) -> list[Params]: ...
 
-    def finish(self) -> None: ...
+    def after(self, asked: Params, page: Page) -> list[Params]:
+        """Check the page answered to ``asked``; the requests it makes known (may be none)."""
+        ...
+
+    def finish(self) -> None:
+        """Every page was read: raise if what was read does not add up."""
+        ...
 
 
-def resources(page: Mapping[str, Any], what: str) -> list[Any]:
+async def read_pages(
+    paginator: Paginator, fetch: Fetch, sink: Sink, gate: asyncio.Semaphore
+) -> None:
+    """Read the whole listing, at most ``gate``'s value of requests at once, then ``finish``.
+
+    A failed page ends the listing with its error. Whenever this returns or raises (``sink``
+    raising, the caller cancelled), no request of it is still running.
+    """
+    answered: asyncio.Queue[tuple[Params, asyncio.Task[dict[str, Any]]]] = asyncio.Queue()
+    running: set[asyncio.Task[dict[str, Any]]] = set()
+
+    def request(params: Params) -> None:
+        task = asyncio.ensure_future(_gated(gate, fetch, params))
+        running.add(task)
+        task.add_done_callback(lambda done: answered.put_nowait((params, done)))
+
+    try:
+        for params in paginator.starts():
+            request(params)
+        while running:
+            asked, task = await answered.get()
+            running.discard(task)
+            page = task.result()
+            follow = paginator.after(asked, page)
+            for params in follow:
+                request(params)
+            if follow:
+                await _send_turns()
+            sink(resources(page, paginator.what))
+    finally:
+        await _cancel(running)
+    paginator.finish()
+
+
+async def _gated(gate: asyncio.Semaphore, fetch: Fetch, params: Params) -> dict[str, Any]:
+    async with gate:
+        return await fetch(params)
+
+
+async def _send_turns() -> None:
+    for _ in range(SEND_TURNS):
+        await asyncio.sleep(0)
+
+
+async def _cancel(tasks: set[asyncio.Task[dict[str, Any]]]) -> None:
+    """Cancel the requests nobody will read and wait until they have stopped; a failure one
+    already had is retrieved here, not logged as never retrieved."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def resources(page: Page, what: str) -> list[Any]:
     """The ``Resources`` list of a SCIM ListResponse (absent -> []); wrong type -> error."""
     found = page.get("Resources", [])
     if found is None:
@@ -41,25 +123,39 @@ def resources(page: Mapping[str, Any], what: str) -> list[Any]:
     return found
 
 
+def _int(page: Page, key: str) -> int | None:
+    value = page.get(key)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():  # not "²" or "٣"
+        return int(value)
+    return None
+
+
 class CursorPaginator:
-    """Follows ``nextCursor``; refuses a cursor it has already followed."""
+    """Follows ``nextCursor`` in every chain; refuses a cursor it has already followed."""
 
     def __init__(self, what: str, count: int = 1000) -> None:
         self.what = what
         self.count = count
         self.pages = 0
         self.records = 0
+        self.total: int | None = None
+        """The latest ``totalResults`` (for progress only: it may lag, so it is not checked)."""
         self._seen: set[str] = set()
 
-    def first(self) -> dict[str, Any]:
-        return {"count": self.count}
+    def starts(self) -> list[Params]:
+        return [{"count": self.count}]
 
-    def next(self, page: Mapping[str, Any]) -> dict[str, Any] | None:
+    def after(self, asked: Params, page: Page) -> list[Params]:
         self.pages += 1
         self.records += len(resources(page, self.what))
+        self.total = _int(page, "totalResults")
         cursor = page.get("nextCursor")
         if cursor is None or cursor == "":
-            return None
+            return []
         if not isinstance(cursor, str):
             raise ConcurError(
                 f"Concur's {self.what} page has a nextCursor that is not a string",
@@ -72,25 +168,14 @@ class CursorPaginator:
                 "nothing was pushed; run again later and report it to SAP Concur if it persists",
             )
         self._seen.add(cursor)
-        return {"count": self.count, "cursor": cursor}
+        return [{**asked, "cursor": cursor}]  # same query, next cursor (concur-api.md §3.2)
 
     def finish(self) -> None:
         """Cursor pages carry no reliable total to reconcile (totalResults may lag)."""
 
 
-def _int(page: Mapping[str, Any], key: str) -> int | None:
-    value = page.get(key)
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit():  # not "²" or "٣"
-        return int(value)
-    return None
-
-
 class IndexPaginator:
-    """``startIndex``/``count`` paging with ``totalResults``, sequential or planned in parallel."""
+    """``startIndex``/``count`` paging with ``totalResults``: every page known is asked at once."""
 
     def __init__(self, what: str, count: int = 100) -> None:
         self.what = what
@@ -98,14 +183,15 @@ class IndexPaginator:
         self.total: int | None = None
         self.fetched = 0
         self.pages = 0
-        self._start = 1
+        self._asked_to = 0
+        """The last record index covered by a page asked for so far."""
 
-    def first(self) -> dict[str, Any]:
-        self._start = 1
-        return {"startIndex": 1, "count": self.count}
+    def starts(self) -> list[Params]:
+        self._asked_to = self.count
+        return [{"startIndex": 1, "count": self.count}]
 
-    def read(self, start: int, page: Mapping[str, Any]) -> int:
-        """Account for the page requested at ``start``; returns how many records it held."""
+    def after(self, asked: Params, page: Page) -> list[Params]:
+        start = int(asked["startIndex"])
         got = len(resources(page, self.what))
         answered = _int(page, "startIndex")
         if answered is not None and answered != start:
@@ -122,27 +208,14 @@ class IndexPaginator:
         self.total = max(self.total or 0, total)
         self.fetched += got
         self.pages += 1
-        return got
+        return self._more()
 
-    def next(self, page: Mapping[str, Any]) -> dict[str, Any] | None:
-        start = self._start
-        got = self.read(start, page)
-        following = start + got
-        if self.total is not None and following > self.total:
-            return None
-        if following <= start:
-            raise IncompleteDiscovery(
-                f"Concur's {self.what} paging did not advance at startIndex {start} "
-                f"({self.fetched} of {self.total} records read)",
-                "nothing was pushed; run again later",
-            )
-        self._start = following
-        return {"startIndex": following, "count": self.count}
-
-    def plan(self, after: int) -> list[int]:
-        """startIndexes of the pages still needed after the first ``after`` records."""
-        total = self.total or 0
-        return list(range(after + 1, total + 1, self.count))
+    def _more(self) -> list[Params]:
+        """The pages up to the largest total seen that were not asked for yet."""
+        starts = range(self._asked_to + 1, (self.total or 0) + 1, self.count)
+        if starts:
+            self._asked_to = starts[-1] + self.count - 1
+        return [{"startIndex": start, "count": self.count} for start in starts]
 
     def finish(self) -> None:
         if self.total is not None and self.fetched != self.total:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from oaa_concur.errors import ConcurError
+
 REQUIRED_SCOPES: dict[str, str] = {
     "openid": "no id_token; the company UUID is read from the access token instead",
     "identity.user.core.read": "no active flag, display names or created/modified dates, so "
@@ -26,3 +28,12 @@ def missing_scopes(granted: Iterable[str]) -> dict[str, str]:
     """The required scopes not in ``granted``, each with what its absence costs."""
     have = set(granted)
     return {scope: cost for scope, cost in REQUIRED_SCOPES.items() if scope not in have}
+
+
+def require_spend_scope(granted: Iterable[str]) -> None:
+    """ConcurError unless ``granted`` has the Spend scope: without it discovery cannot run."""
+    if SPEND_SCOPE not in set(granted):
+        raise ConcurError(
+            f"The Concur app lacks the scope {SPEND_SCOPE}, so discovery cannot read Spend roles",
+            "ask SAP Concur to grant it to the app, then run `oaa-concur auth exchange` again",
+        )

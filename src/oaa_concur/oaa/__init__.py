@@ -6,7 +6,7 @@
 
 from oaa_concur.oaa.build import APPLICATION_TYPE, application_name, build_application
 from oaa_concur.oaa.files import payload, payload_json, save_payload
-from oaa_concur.oaa.push import check_name, push, safe_name
+from oaa_concur.oaa.push import check_name, push
 
 __all__ = [
     "APPLICATION_TYPE",
@@ -16,6 +16,5 @@ __all__ = [
     "payload",
     "payload_json",
     "push",
-    "safe_name",
     "save_payload",
 ]

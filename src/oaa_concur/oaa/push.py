@@ -5,7 +5,10 @@ oaaclient quirks handled here (veza-oaa.md §2.3):
 * ``OAAClient()`` calls the network in its constructor and retries inside urllib3 with real
   sleeps (up to 10 times, 30 s apart); its POSTs (push, create provider) are never retried.
   ``_Client`` defers the connection test, mounts an adapter without retries and lets
-  ``push`` retry everything itself, through the injected ``sleep``.
+  ``push`` retry every step itself under the one retry policy (``oaa_concur.retry``), with
+  the sleep, clock and jitter of the caller's ``Runtime``.
+* ``OAAResponseError`` drops the response; the ``requests`` HTTPError it is raised from (its
+  ``__context__``) keeps the headers, so a ``Retry-After`` from Veza is still honoured.
 * A private CA is given per request (``verify=<path>``), which wins over ``REQUESTS_CA_BUNDLE``;
   without ``ca_bundle`` requests still honours that variable.
 """
@@ -14,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,13 +28,17 @@ from requests.adapters import HTTPAdapter
 from oaa_concur import redact
 from oaa_concur.errors import ConfigError, VezaError
 from oaa_concur.oaa.files import Payload, payload
+from oaa_concur.retry import Retrier, RetryPolicy, Transient
+from oaa_concur.runtime import DEFAULT, Runtime
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 TEMPLATE = "application"
+VEZA_POLICY = RetryPolicy(max_attempts=5, total_budget_s=900.0)
+"""Five attempts per step, 1, 2, 4, 8 s apart (jittered); the budget leaves room for five
+requests that each run into ``timeout_s``."""
 _ALLOWED = re.compile(OAAClient.ALLOWED_CHARACTERS)
-_DISALLOWED = re.compile(r"[^ @#$%&*:()!,a-zA-Z0-9_'\"=.-]")
 _TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
 _MAX_DETAILS = 3
 
@@ -45,11 +51,6 @@ def check_name(name: str, what: str) -> str:
             "use only letters, digits, spaces and @#$%&*:()!,_'\"=.-",
         )
     return name
-
-
-def safe_name(text: str) -> str:
-    """``text`` with every character Veza refuses in names replaced by ``_``."""
-    return _DISALLOWED.sub("_", text)
 
 
 class _Client(OAAClient):  # type: ignore[misc]
@@ -70,9 +71,9 @@ def push(
     provider_name: str,
     data_source_name: str,
     ca_bundle: str | Path | None = None,
-    attempts: int = 5,
-    sleep: Callable[[float], None] = time.sleep,
     timeout_s: float | None = None,
+    runtime: Runtime = DEFAULT,
+    policy: RetryPolicy = VEZA_POLICY,
 ) -> list[str]:
     """Get or create the provider and data source, push the payload; return Veza's warnings."""
     redact.register(api_key)
@@ -85,11 +86,13 @@ def push(
     check_name(provider_name, "provider name")
     check_name(data_source_name, "data source name")
     body = payload(app)
-    retry = _Retrier(veza_url, attempts, sleep)
+    steps = _Steps(veza_url, policy, runtime)
     client = _client(veza_url, api_key, ca_bundle, timeout_s)
-    retry("connect", client.test_connection)
-    retry("find or create the provider", lambda: _provider(client, provider_name))
-    response = retry("push", lambda: client.push_metadata(provider_name, data_source_name, body))
+    steps.run("connect", client.test_connection)
+    steps.run("find or create the provider", lambda: _provider(client, provider_name))
+    response = steps.run(
+        "push", lambda: client.push_metadata(provider_name, data_source_name, body)
+    )
     warnings = _warnings(response)
     for warning in warnings:
         log.warning("Veza warning: %s", warning)
@@ -147,38 +150,53 @@ def _warnings(response: Any) -> list[str]:
     return out
 
 
-class _Retrier:
-    """Runs one step; retries transient failures with exponential backoff; maps errors."""
+class _Steps:
+    """Runs each step under the retry policy; its last failure becomes one sentence."""
 
-    def __init__(self, url: str, attempts: int, sleep: Callable[[float], None]) -> None:
+    def __init__(self, url: str, policy: RetryPolicy, runtime: Runtime) -> None:
         self.url = url
-        self.attempts = max(1, attempts)
-        self.sleep = sleep
+        self.policy = policy
+        self.runtime = runtime
 
-    def __call__(self, step: str, call: Callable[[], T]) -> T:
-        for attempt in range(1, self.attempts + 1):
-            try:
-                return call()
-            except OAAClientError as err:
-                if not _transient(err) or attempt == self.attempts:
-                    raise _veza_error(err, self.url, step, attempt) from None
-                delay = min(30.0, 2.0 ** (attempt - 1))
-                log.warning(
-                    "Veza %s failed (%s), attempt %d of %d; retrying in %.0f s",
-                    step,
-                    _short(err),
-                    attempt,
-                    self.attempts,
-                    delay,
-                )
-                self.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+    def run(self, step: str, call: Callable[[], T]) -> T:
+        attempts = 0
+
+        def once() -> T:
+            nonlocal attempts
+            attempts += 1
+            return call()
+
+        def warn(error: Exception, attempt: int, delay: float) -> None:
+            assert isinstance(error, OAAClientError)  # the only errors ``_transient`` retries
+            log.warning(
+                "Veza %s failed (%s), attempt %d of %d; retrying in %.0f s",
+                step,
+                _short(error),
+                attempt,
+                self.policy.max_attempts,
+                delay,
+            )
+
+        retrier = Retrier(self.policy, _transient, self.runtime, on_retry=warn)
+        try:
+            return retrier.run_sync(once, f"Veza {step}")
+        except OAAClientError as err:
+            raise _veza_error(err, self.url, step, attempts) from None
 
 
-def _transient(err: OAAClientError) -> bool:
+def _transient(err: Exception) -> Transient | None:
+    """Dropped connections (not TLS failures) and 408/429/5xx are worth another attempt."""
     if isinstance(err, OAAConnectionError):
-        return not _tls_failure(err)
-    return isinstance(err, OAAResponseError) and err.status_code in _TRANSIENT
+        return None if _tls_failure(err) else Transient()
+    if isinstance(err, OAAResponseError) and err.status_code in _TRANSIENT:
+        return Transient(retry_after=_retry_after(err))
+    return None
+
+
+def _retry_after(err: OAAResponseError) -> str | None:
+    response = getattr(err.__context__, "response", None)
+    value = response.headers.get("Retry-After") if response is not None else None
+    return value if isinstance(value, str) else None
 
 
 def _tls_failure(err: OAAClientError) -> bool:

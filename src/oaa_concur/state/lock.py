@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,32 +13,17 @@ from oaa_concur.state.files import ensure_private_dir
 
 LOCK_NAME = "oaa-concur.lock"
 
-_held: dict[Path, int] = {}
-_held_lock = threading.Lock()
-
 
 @contextlib.contextmanager
 def state_lock(state_dir: Path) -> Iterator[Path]:
-    """Hold ``<state_dir>/oaa-concur.lock`` (flock, non-blocking); re-entrant in one process.
+    """Hold ``<state_dir>/oaa-concur.lock`` (flock, non-blocking) for the block.
 
     Two overlapping runs must never refresh the same token at once (Concur may rotate it and
-    the loser's token would be dead), so a second run fails at once instead of waiting.
+    the loser's token would be dead, design.md §3.2), so a second run fails at once instead of
+    waiting. The lock is not re-entrant: a second hold, even in the same process, is refused.
     """
     ensure_private_dir(state_dir)
     path = (state_dir / LOCK_NAME).resolve()
-    with _held_lock:
-        if path in _held:
-            _held[path] += 1
-            reentered = True
-        else:
-            reentered = False
-    if reentered:
-        try:
-            yield path
-        finally:
-            with _held_lock:
-                _held[path] -= 1
-        return
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -49,12 +33,8 @@ def state_lock(state_dir: Path) -> Iterator[Path]:
             f"another oaa-concur run holds the lock {path}",
             "wait for it to finish or remove a stale lock file if no run is active",
         ) from None
-    with _held_lock:
-        _held[path] = 1
     try:
         yield path
     finally:
-        with _held_lock:
-            del _held[path]
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
