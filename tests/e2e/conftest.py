@@ -1,55 +1,14 @@
-"""End-to-end fixtures: the real CLI, the real simulator over loopback, the fake Veza over TLS."""
+"""End-to-end fixtures: the fake Veza over TLS and its CA, and instant retry sleeps.
+
+The simulator fixtures and ``state`` are in tests/conftest.py; the CLI helpers in
+tests/support/cli.py. ``run_cli`` and ``sim_env`` are still importable from here for the
+tests that have not moved to ``tests.support.cli`` yet (tests/reliability).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
-
-import pytest
-from click.testing import CliRunner, Result
-
-from oaa_concur.cli import main
-from oaa_concur.simulator import RunningSimulator
 from tests.fakes.sleeps import instant_sleeps
-from tests.fakes.veza import FakeVeza, fake_veza, veza_ca
+from tests.fakes.veza import fake_veza, veza_ca
+from tests.support.cli import run_cli, sim_env
 
 __all__ = ["fake_veza", "instant_sleeps", "run_cli", "sim_env", "veza_ca"]
-
-_CLEARED = (
-    "CONCUR_URL",
-    "CONCUR_CLIENT_ID",
-    "CONCUR_CLIENT_SECRET",
-    "CONCUR_REFRESH_TOKEN",
-    "CONCUR_REQUEST_TOKEN",
-    "VEZA_URL",
-    "VEZA_API_KEY",
-    "OAA_CONCUR_STATE_DIR",
-    "REQUESTS_CA_BUNDLE",
-    "HTTPS_PROXY",
-    "HTTP_PROXY",
-    "ALL_PROXY",
-)
-
-
-def sim_env(sim: RunningSimulator, state: Path, veza: FakeVeza | None = None) -> dict[str, str]:
-    """The environment a scheduled run would have: Concur app, refresh token, Veza, state dir."""
-    env = {**sim.env(), "OAA_CONCUR_STATE_DIR": str(state)}
-    if veza is not None:
-        env |= {
-            "VEZA_URL": veza.url,
-            "VEZA_API_KEY": veza.api_key,
-            "REQUESTS_CA_BUNDLE": str(veza.ca_path),
-        }
-    return env
-
-
-def run_cli(args: list[str], env: Mapping[str, str]) -> Result:
-    """Invoke ``oaa-concur`` in-process with exactly ``env`` for the variables we read."""
-    full: dict[str, str | None] = dict.fromkeys(_CLEARED)
-    full.update(env)
-    return CliRunner().invoke(main, args, env=full)
-
-
-@pytest.fixture
-def state(tmp_path: Path) -> Path:
-    return tmp_path / "state"
