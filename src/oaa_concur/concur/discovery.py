@@ -14,7 +14,7 @@ import gc
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import aclosing, contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -42,12 +42,12 @@ from oaa_concur.models import (
     SpendProfile,
     User,
 )
+from oaa_concur.models import ProgressCallback as Progress
 from oaa_concur.runtime import Runtime
 from oaa_concur.state.credentials import CredentialStore
 from oaa_concur.state.lock import state_lock
 
 LOG = logging.getLogger(__name__)
-Progress = Callable[[str, int, "int | None"], None]
 SEND_TURNS = 6  # event-loop turns given to the next Identity request before a page is parsed
 GC_THRESHOLD = 50_000  # generation-0 allocations between cyclic GC passes during discovery
 
