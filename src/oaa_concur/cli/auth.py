@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from oaa_concur.cli import common_options, settings_from
+from oaa_concur.cli.options import common_options, settings_from
 from oaa_concur.concur.auth import TokenGrant, TokenManager, client_credentials
 from oaa_concur.concur.http import HttpClient
 from oaa_concur.concur.scopes import REQUIRED_SCOPES, SPEND_SCOPE
