@@ -391,6 +391,7 @@ def _assignments(
         (catalogue.entitlement_role(p).code, ()) for p in products
     ]
     for grant in sorted(spend.roles if spend else (), key=_grant_key):
-        scope = tuple(sorted({g.lower() for g in grant.role_groups if g}))
+        groups = grant.role_groups
+        scope = tuple(sorted({g.lower() for g in groups if g})) if any(groups) else ()
         found.append((role_ids[grant.role_code.upper()], scope))
     return tuple(found)
