@@ -97,64 +97,68 @@ def _snapshots(store: SnapshotStore) -> None:
     Console(width=None if sys.stdout.isatty() else 160).print(_table(store, infos))
 
 
+@click.command("report")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output file ('-' = stdout); default ./oaa-concur-report-<id>.<format>.",
+)
+@click.option("--snapshot", type=int, default=None, help="Snapshot id (default: latest).")
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="TOML file with extra SoD rules and exemptions (docs/review.md).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITIES),
+    default=None,
+    help="Exit 1 when a finding of this severity or worse is not exempted.",
+)
+@click.option(
+    "--as-of",
+    default=None,
+    help="Judge dates (terminations, exemptions) as of this ISO date; default now.",
+)
+@common_options
+def report(
+    fmt: Format,
+    out: Path | None,
+    snapshot: int | None,
+    rules_file: Path | None,
+    fail_on: Severity | None,
+    as_of: str | None,
+    **kwargs: Any,
+) -> None:
+    """Write the access review (findings, grants) of the latest or a given snapshot."""
+    store, now = _store(kwargs), _as_of(as_of)
+    outcome = report_snapshot(
+        store, _target(out), fmt, snapshot_id=snapshot, rules=load_rules(rules_file), now=now
+    )
+    _tell(outcome, fail_on)
+
+
+@click.command("diff")
+@click.argument("old", type=int, required=False)
+@click.argument("new", type=int, required=False)
+@click.option("--format", "fmt", type=click.Choice(DIFF_FORMATS), default="text", show_default=True)
+@common_options
+def diff_command(old: int | None, new: int | None, fmt: DiffFormat, **kwargs: Any) -> None:
+    """Changes between two snapshots (default: the last two; one id: that one vs latest)."""
+    click.echo(diff_snapshots(_store(kwargs), old, new).render(fmt))
+
+
+@click.command("snapshots")
+@common_options
+def snapshots(**kwargs: Any) -> None:
+    """List the recorded snapshots."""
+    _snapshots(_store(kwargs))
+
+
 def register(root: click.Group) -> None:
-    @root.command("report")
-    @click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True)
-    @click.option(
-        "--out",
-        type=click.Path(path_type=Path),
-        default=None,
-        help="Output file ('-' = stdout); default ./oaa-concur-report-<id>.<format>.",
-    )
-    @click.option("--snapshot", type=int, default=None, help="Snapshot id (default: latest).")
-    @click.option(
-        "--rules",
-        "rules_file",
-        type=click.Path(path_type=Path),
-        default=None,
-        help="TOML file with extra SoD rules and exemptions (docs/review.md).",
-    )
-    @click.option(
-        "--fail-on",
-        type=click.Choice(SEVERITIES),
-        default=None,
-        help="Exit 1 when a finding of this severity or worse is not exempted.",
-    )
-    @click.option(
-        "--as-of",
-        default=None,
-        help="Judge dates (terminations, exemptions) as of this ISO date; default now.",
-    )
-    @common_options
-    def report(
-        fmt: Format,
-        out: Path | None,
-        snapshot: int | None,
-        rules_file: Path | None,
-        fail_on: Severity | None,
-        as_of: str | None,
-        **kwargs: Any,
-    ) -> None:
-        """Write the access review (findings, grants) of the latest or a given snapshot."""
-        store, now = _store(kwargs), _as_of(as_of)
-        outcome = report_snapshot(
-            store, _target(out), fmt, snapshot_id=snapshot, rules=load_rules(rules_file), now=now
-        )
-        _tell(outcome, fail_on)
-
-    @root.command("diff")
-    @click.argument("old", type=int, required=False)
-    @click.argument("new", type=int, required=False)
-    @click.option(
-        "--format", "fmt", type=click.Choice(DIFF_FORMATS), default="text", show_default=True
-    )
-    @common_options
-    def diff_command(old: int | None, new: int | None, fmt: DiffFormat, **kwargs: Any) -> None:
-        """Changes between two snapshots (default: the last two; one id: that one vs latest)."""
-        click.echo(diff_snapshots(_store(kwargs), old, new).render(fmt))
-
-    @root.command("snapshots")
-    @common_options
-    def snapshots(**kwargs: Any) -> None:
-        """List the recorded snapshots."""
-        _snapshots(_store(kwargs))
+    for command in (report, diff_command, snapshots):
+        root.add_command(command)
