@@ -12,16 +12,15 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from oaa_concur import redact
 from oaa_concur.errors import ConfigError
 
 DEFAULT_CONCUR_URL = "https://us.api.concursolutions.com"
 DEFAULT_CONCURRENCY = 8
-SECRET_KEYS = frozenset(
-    {"client_secret", "refresh_token", "request_token", "veza_api_key", "api_key", "password"}
-)
+LogFormat = Literal["text", "json"]
+LOG_FORMATS: tuple[LogFormat, ...] = get_args(LogFormat)
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ class Settings:
     provider_name: str = "Concur"
     data_source_name: str | None = None
     concurrency: int = DEFAULT_CONCURRENCY
-    log_format: str = "text"
+    log_format: LogFormat = "text"
     verbose: int = 0
     quiet: bool = False
     ca_bundle: Path | None = None
@@ -109,7 +108,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
     if not isinstance(section, dict):
         raise ConfigError(f"The config file {path} must hold a table of settings")
     result = {str(k).replace("-", "_"): v for k, v in section.items()}
-    leaked = SECRET_KEYS & result.keys()
+    leaked = [key for key in result if redact.is_secret_name(key)]
     if leaked:
         raise ConfigError(
             f"The config file {path} holds a secret ({', '.join(sorted(leaked))})",
@@ -155,7 +154,7 @@ def _coerce(values: dict[str, Any], extra: dict[str, Any]) -> Settings:
         raise ConfigError(f"A setting has the wrong type ({exc})", "check its value") from None
     if values.get("concurrency", 8) < 1:
         raise ConfigError("--concurrency must be at least 1")
-    if values.get("log_format", "text") not in ("text", "json"):
+    if values.get("log_format", "text") not in LOG_FORMATS:
         raise ConfigError("--log-format must be text or json")
     if not 0 <= values.get("max_shrink", 0.1) <= 1:
         raise ConfigError("max_shrink must be a fraction between 0 and 1 (0.10 = 10 %)")

@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from oaa_concur.config import Secrets, Settings
+from oaa_concur.models import ProgressCallback
 from oaa_concur.review.report import write_report
-from oaa_concur.review.snapshot import SnapshotInfo, SnapshotStore
+from oaa_concur.review.snapshot import SnapshotStore
 from oaa_concur.simulator import SimulatorConfig, running_simulator
-from oaa_concur.sync import Progress, SyncOptions, SyncOutcome, run_sync
+from oaa_concur.sync import SyncOptions, SyncOutcome, run_sync
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,12 @@ class DemoOutcome:
 
 
 def run_demo(
-    users: int, out: Path, *, seed: int = 1, progress: Progress | None = None, concurrency: int = 8
+    users: int,
+    out: Path,
+    *,
+    seed: int = 1,
+    progress: ProgressCallback | None = None,
+    concurrency: int = 8,
 ) -> DemoOutcome:
     """Start the simulator, discover it, write payload + snapshot + HTML report under ``out``."""
     out.mkdir(parents=True, exist_ok=True)
@@ -46,7 +52,7 @@ def run_demo(
         ).register()
         options = SyncOptions(save_json=out / "payload.json", push=False)
         outcome = run_sync(settings, secrets, options, progress=progress)
-    snapshot = _snapshot_info(state, outcome.snapshot_id)
+    snapshot = SnapshotStore(state).info(outcome.snapshot_id)
     report = write_report(
         outcome.result, out / "report.html", "html", now=datetime.now(UTC), snapshot=snapshot
     )
@@ -57,10 +63,3 @@ def run_demo(
         state_dir=state,
         findings_line=report.summary,
     )
-
-
-def _snapshot_info(state: Path, snapshot_id: int | None) -> SnapshotInfo | None:
-    for info in SnapshotStore(state).list():
-        if info.id == snapshot_id:
-            return info
-    return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,10 @@ class User:
     def name(self) -> str:
         """What a person calls this user: displayName, else userName, else the id."""
         return self.display_name or self.user_name or self.id
+
+    def terminated(self, now: datetime) -> bool:
+        """The termination date is set and has passed at ``now`` (whatever ``active`` says)."""
+        return self.termination_date is not None and self.termination_date <= now
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,3 +188,10 @@ class DiscoveryResult:
             f"DiscoveryResult(company={self.company.id!r}, users={len(self.users)}, "
             f"spend={len(self.spend)}, issues={len(self.issues)})"
         )
+
+
+class ProgressCallback(Protocol):
+    """Told how far a long phase got: ``phase`` ("identity", "spend"), records done, total if
+    known. Discovery calls it after each page; the CLI draws it (design.md §2.1)."""
+
+    def __call__(self, phase: str, done: int, total: int | None) -> None: ...

@@ -25,16 +25,38 @@ _lock = threading.Lock()
 _secrets: set[str] = set()
 _pattern: re.Pattern[str] | None = None
 
-_SECRET_FIELDS = (
-    "client_secret|refresh_token|access_token|id_token|password|api_key|token|"
-    "authorization|requestToken|CONCUR_CLIENT_SECRET|CONCUR_REFRESH_TOKEN|"
-    "CONCUR_REQUEST_TOKEN|VEZA_API_KEY"
+SECRET_NAMES: tuple[str, ...] = (
+    "client_secret",
+    "refresh_token",
+    "request_token",
+    "access_token",
+    "id_token",
+    "veza_api_key",
+    "api_key",
+    "password",
+    "token",
+    "authorization",
+    "requestToken",
+    "CONCUR_CLIENT_SECRET",
+    "CONCUR_REFRESH_TOKEN",
+    "CONCUR_REQUEST_TOKEN",
+    "VEZA_API_KEY",
 )
+"""Names under which a secret travels: form fields, JSON members, environment variables and
+config keys. ``redact`` masks the value after any of them; ``config`` refuses a config file
+that has one as a key (design.md §2.2, §3.6)."""
+_LOWER_NAMES = frozenset(name.lower() for name in SECRET_NAMES)
+_SECRET_FIELDS = "|".join(SECRET_NAMES)
 _GENERIC = [
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
     re.compile(rf"(?i)((?:{_SECRET_FIELDS})=)[^&\s'\"]+"),
     re.compile(rf"(?i)(['\"](?:{_SECRET_FIELDS})['\"]\s*:\s*['\"])[^'\"]*"),
 ]
+
+
+def is_secret_name(name: str) -> bool:
+    """``name`` (any case, ``-`` or ``_``) is one of ``SECRET_NAMES``."""
+    return name.replace("-", "_").lower() in _LOWER_NAMES
 
 
 def register(secret: str | None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from oaa_concur.catalogue import entitlement_role
 from oaa_concur.models import DiscoveryResult
 
 
@@ -34,11 +35,12 @@ class Summary:
 
 
 def summarize(result: DiscoveryResult, *, warnings: int = 0, seconds: float = 0.0) -> Summary:
-    """Count what the OAA payload will hold: Spend roles plus ENTITLEMENT_* access."""
+    """Count what the OAA payload will hold: Spend roles plus ``ENTITLEMENT_*`` access, each
+    product under the code the payload gives it (``catalogue.entitlement_role``)."""
     role_codes: set[str] = set()
     grants = 0
     for user in result.users:
-        role_codes.update(f"ENTITLEMENT_{p}" for p in user.entitlements)
+        role_codes.update(entitlement_role(p).code for p in user.entitlements)
         grants += len(user.entitlements)
     for profile in result.spend.values():
         role_codes.update(grant.role_code for grant in profile.roles)

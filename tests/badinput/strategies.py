@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -47,7 +47,8 @@ SPECIAL = st.sampled_from(
         "\\",
     ]
 )
-UNICODE = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+_SURROGATES: tuple[Literal["Cs"]] = ("Cs",)  # lone surrogates cannot come from JSON text
+UNICODE = st.text(st.characters(exclude_categories=_SURROGATES), max_size=40)
 TEXT = st.one_of(UNICODE, st.lists(st.one_of(UNICODE, SPECIAL), max_size=6).map("".join))
 HUGE = st.builds(lambda base, n: (base or "x") * n, TEXT, st.integers(4_097, 12_000)).map(
     lambda s: s[:12_000] if len(s) > 12_000 else s

@@ -7,21 +7,16 @@ Each gives one sentence on the last stderr line and exit 1 or 2: never a traceba
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
 from click.testing import Result
 
-from oaa_concur.simulator import RunningSimulator, SimulatorConfig, running_simulator
-from tests.e2e.conftest import run_cli, sim_env
+from oaa_concur.simulator import RunningSimulator, SimulatorConfig
+from tests.support.cli import run_cli, sim_env
 
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[RunningSimulator]:
-    with running_simulator(SimulatorConfig(users=5, seed=3, rotate_refresh_tokens=True)) as s:
-        yield s
+SIMULATOR = SimulatorConfig(users=5, seed=3, rotate_refresh_tokens=True)  # the `sim` fixture
 
 
 def env_for(sim: RunningSimulator, state: Path) -> dict[str, str]:

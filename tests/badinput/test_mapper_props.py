@@ -110,11 +110,12 @@ def test_any_pages_give_a_valid_payload_and_counted_issues(
     users_raw: list[Any], spend_raw: list[Any]
 ) -> None:
     result = discovery(users_raw, spend_raw)
-    payload = oaa.payload(oaa.build_application(result))
-    check_payload(payload)
+    built = oaa.build_application(result)
+    check_payload(oaa.payload(built.app))
+    assert not set(built.issues) & set(result.issues), "the builder repeated an issue"
     lowered = [u.id.lower() for u in result.users]
     if len(lowered) != len(set(lowered)):
-        assert any(i.kind is IssueKind.DUPLICATE_ID for i in result.issues)
+        assert any(i.kind is IssueKind.DUPLICATE_ID for i in built.issues)
     too_long = any(
         len(s) > MAX_STRING
         for u in result.users
@@ -122,7 +123,7 @@ def test_any_pages_give_a_valid_payload_and_counted_issues(
         if s
     )
     if too_long:
-        assert any(i.kind is IssueKind.TRUNCATED_STRING for i in result.issues)
+        assert any(i.kind is IssueKind.TRUNCATED_STRING for i in built.issues)
 
 
 @SLOW_PROPS

@@ -7,7 +7,6 @@ import os
 import stat
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 
 from oaa_concur.cli import main
@@ -38,10 +37,7 @@ def run(sim: RunningSimulator, state: Path, *args: str, **env: str | None) -> Re
     return CliRunner().invoke(main, ["auth", *args], env=values)
 
 
-@pytest.fixture(scope="module")
-def sim() -> RunningSimulator:
-    with running_simulator(SimulatorConfig(users=5, split_geolocation=True)) as running:
-        yield running  # type: ignore[misc]
+SIMULATOR = SimulatorConfig(users=5, split_geolocation=True)  # `sim` (tests/conftest.py)
 
 
 def test_exchange_stores_0600_and_prints_no_token(sim: RunningSimulator, tmp_path: Path) -> None:

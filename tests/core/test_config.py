@@ -36,6 +36,17 @@ def test_default_state_dir_follows_xdg(tmp_path: Path) -> None:
     assert s.state_dir == tmp_path / "x"
 
 
+@pytest.mark.parametrize(
+    "key", ["access_token", "VEZA_API_KEY", "veza-api-key", "CONCUR_CLIENT_SECRET", "password"]
+)
+def test_every_secret_name_is_refused_as_a_config_key(tmp_path: Path, key: str) -> None:
+    """One list of secret names (``redact.SECRET_NAMES``), whatever the spelling."""
+    cfg = write(tmp_path, f'{key} = "hunter2hunter2"\n')
+    with pytest.raises(ConfigError, match="holds a secret") as info:
+        resolve_settings({}, env={}, config_path=cfg)
+    assert "hunter2" not in str(info.value)
+
+
 def test_config_file_with_a_secret_is_refused(tmp_path: Path) -> None:
     cfg = write(tmp_path, 'client_secret = "hunter2hunter2"\n')
     with pytest.raises(ConfigError) as info:

@@ -21,6 +21,8 @@ def test_registered_secret_is_masked_everywhere() -> None:
         "POST body grant_type=refresh_token&refresh_token=abcdef123456&client_id=x",
         '{"access_token": "abcdefghijkl", "expires_in": "3600"}',
         "client_secret=zzzzzzzzzz",
+        '{"request_token": "abcdef123456"}',
+        "VEZA_API_KEY=zzzzzzzzzz",
     ],
 )
 def test_unregistered_secret_patterns_are_masked(line: str) -> None:

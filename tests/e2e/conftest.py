@@ -1,56 +1,11 @@
-"""End-to-end fixtures: the real CLI, the real simulator over loopback, the fake Veza over TLS."""
+"""End-to-end fixtures: the fake Veza over TLS and its CA.
+
+The simulator fixtures and ``state`` are in tests/conftest.py; the CLI helpers (``run_cli``,
+``sim_env``) in tests/support/cli.py.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
+from tests.fakes.veza import fake_veza, veza_ca
 
-import pytest
-from click.testing import CliRunner, Result
-
-from oaa_concur.cli import main
-from oaa_concur.runtime import Runtime
-from oaa_concur.simulator import RunningSimulator
-from tests.fakes.veza import FakeVeza, fake_veza, veza_ca
-
-__all__ = ["fake_veza", "run_cli", "sim_env", "veza_ca"]
-
-_CLEARED = (
-    "CONCUR_URL",
-    "CONCUR_CLIENT_ID",
-    "CONCUR_CLIENT_SECRET",
-    "CONCUR_REFRESH_TOKEN",
-    "CONCUR_REQUEST_TOKEN",
-    "VEZA_URL",
-    "VEZA_API_KEY",
-    "OAA_CONCUR_STATE_DIR",
-    "REQUESTS_CA_BUNDLE",
-    "HTTPS_PROXY",
-    "HTTP_PROXY",
-    "ALL_PROXY",
-)
-
-
-def sim_env(sim: RunningSimulator, state: Path, veza: FakeVeza | None = None) -> dict[str, str]:
-    """The environment a scheduled run would have: Concur app, refresh token, Veza, state dir."""
-    env = {**sim.env(), "OAA_CONCUR_STATE_DIR": str(state)}
-    if veza is not None:
-        env |= {
-            "VEZA_URL": veza.url,
-            "VEZA_API_KEY": veza.api_key,
-            "REQUESTS_CA_BUNDLE": str(veza.ca_path),
-        }
-    return env
-
-
-def run_cli(args: list[str], env: Mapping[str, str], runtime: Runtime | None = None) -> Result:
-    """Invoke ``oaa-concur`` in-process with exactly ``env`` for the variables we read
-    (``runtime``: injected sleeps, clock or Concur transport; None: the production ones)."""
-    full: dict[str, str | None] = dict.fromkeys(_CLEARED)
-    full.update(env)
-    return CliRunner().invoke(main, args, env=full, obj=runtime)
-
-
-@pytest.fixture
-def state(tmp_path: Path) -> Path:
-    return tmp_path / "state"
+__all__ = ["fake_veza", "veza_ca"]

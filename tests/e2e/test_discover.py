@@ -12,9 +12,9 @@ import pytest
 
 from oaa_concur.review.snapshot import SnapshotStore
 from oaa_concur.simulator import SimulatorConfig, running_simulator
-from tests.e2e.conftest import run_cli, sim_env
 from tests.fakes.clock import FakeTime
 from tests.fakes.veza import FakeVeza
+from tests.support.cli import run_cli, sim_env
 
 GOLDEN = Path(__file__).parent / "golden" / "payload_users25_seed11.json"
 
@@ -110,7 +110,7 @@ def test_veza_errors_are_one_sentence(
 ) -> None:
     with running_simulator(SimulatorConfig(users=10, seed=3)) as sim:
         env: dict[str, str | None] = {**sim_env(sim, state, fake_veza), **env_change}
-        result = run_cli(["discover"], env, FakeTime().runtime())  # type: ignore[arg-type]
+        result = run_cli(["discover"], env, FakeTime().runtime())
     assert result.exit_code == code, result.output
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and expected in last

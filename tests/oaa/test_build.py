@@ -22,6 +22,7 @@ from oaa_concur.models import (
     SpendProfile,
     User,
 )
+from oaa_concur.sync import with_issues
 
 ALICE = "11111111-1111-4111-8111-111111111111"
 BOB = "22222222-2222-4222-8222-222222222222"
@@ -91,15 +92,19 @@ def _result() -> DiscoveryResult:
     )
 
 
+Built = tuple[oaa.BuiltApplication, dict[str, Any]]
+
+
 @pytest.fixture(scope="module")
-def built() -> tuple[DiscoveryResult, dict[str, Any]]:
-    result = _result()
-    return result, oaa.payload(oaa.build_application(result))
+def built() -> Built:
+    application = oaa.build_application(_result())
+    return application, oaa.payload(application.app)
 
 
 def _app(payload: dict[str, Any]) -> dict[str, Any]:
-    assert len(payload["applications"]) == 1
-    return payload["applications"][0]
+    [app] = payload["applications"]
+    assert isinstance(app, dict)
+    return app
 
 
 def _user(payload: dict[str, Any], uid: str) -> dict[str, Any]:
@@ -114,7 +119,7 @@ def _grants(payload: dict[str, Any], uid: str) -> dict[str, dict[str, Any]]:
     return {a["role"]: a for a in entry["role_assignments"]}
 
 
-def test_application(built: tuple[DiscoveryResult, dict[str, Any]]) -> None:
+def test_application(built: Built) -> None:
     app = _app(built[1])
     assert app["name"] == APP and app["application_type"] == "Concur"
     assert app["custom_properties"] == {
@@ -123,12 +128,12 @@ def test_application(built: tuple[DiscoveryResult, dict[str, Any]]) -> None:
     }
 
 
-def test_users_sorted_and_all_present(built: tuple[DiscoveryResult, dict[str, Any]]) -> None:
+def test_users_sorted_and_all_present(built: Built) -> None:
     ids = [u["id"] for u in _app(built[1])["local_users"]]
     assert ids == [ALICE, BOB, CAROL, DAVE]
 
 
-def test_full_user(built: tuple[DiscoveryResult, dict[str, Any]]) -> None:
+def test_full_user(built: Built) -> None:
     alice = _user(built[1], ALICE)
     assert alice["name"] == "Alice Admin"
     assert alice["email"] == "Alice@Acme.example"  # the work email, as Concur sends it
@@ -157,7 +162,7 @@ def test_full_user(built: tuple[DiscoveryResult, dict[str, Any]]) -> None:
     }
 
 
-def test_inactive_user_without_display_name(built: tuple[DiscoveryResult, dict[str, Any]]) -> None:
+def test_inactive_user_without_display_name(built: Built) -> None:
     bob = _user(built[1], BOB)
     assert bob["is_active"] is False  # kept: False is not dropped
     assert bob["name"] == "bob"
@@ -165,7 +170,7 @@ def test_inactive_user_without_display_name(built: tuple[DiscoveryResult, dict[s
     assert "created_at" not in bob
 
 
-def test_user_without_email(built: tuple[DiscoveryResult, dict[str, Any]]) -> None:
+def test_user_without_email(built: Built) -> None:
     carol = _user(built[1], CAROL)
     assert "email" not in carol and "identities" not in carol  # a non-email login is no identity
     assert carol["custom_properties"] == {"user_name": "CAROL.login"}
@@ -173,21 +178,21 @@ def test_user_without_email(built: tuple[DiscoveryResult, dict[str, Any]]) -> No
 
 
 def test_user_name_that_is_an_email_is_an_identity(
-    built: tuple[DiscoveryResult, dict[str, Any]],
+    built: Built,
 ) -> None:
     assert _user(built[1], DAVE)["identities"] == ["dave@acme.example"]
 
 
-def test_long_string_truncated_and_reported(built: tuple[DiscoveryResult, dict[str, Any]]) -> None:
-    result, payload = built
+def test_long_string_truncated_and_reported(built: Built) -> None:
+    application, payload = built
     assert _user(payload, DAVE)["custom_properties"]["cost_center"] == "x" * 4096
     assert (
         DataIssue(IssueKind.TRUNCATED_STRING, DAVE, "cost_center cut to 4096 characters")
-        in result.issues
+        in application.issues
     )
 
 
-def test_company_wide_and_scoped_grants(built: tuple[DiscoveryResult, dict[str, Any]]) -> None:
+def test_company_wide_and_scoped_grants(built: Built) -> None:
     grants = _grants(built[1], ALICE)
     assert grants["EXP_APPROVER"] == {
         "application": APP,
@@ -215,7 +220,7 @@ def test_company_wide_and_scoped_grants(built: tuple[DiscoveryResult, dict[str, 
     assert set(_grants(built[1], BOB)) == {"ENTITLEMENT_EXPENSE", "EXP_PROCESSOR", "EXP_USER"}
 
 
-def test_role_groups_are_resources(built: tuple[DiscoveryResult, dict[str, Any]]) -> None:
+def test_role_groups_are_resources(built: Built) -> None:
     resources = _app(built[1])["resources"]
     assert resources == [
         {"id": "R&D-QA-Exp", "name": "R&D-QA-Exp", "resource_type": "role_group"},
@@ -223,7 +228,7 @@ def test_role_groups_are_resources(built: tuple[DiscoveryResult, dict[str, Any]]
     ]
 
 
-def test_roles(built: tuple[DiscoveryResult, dict[str, Any]]) -> None:
+def test_roles(built: Built) -> None:
     roles = {r["id"]: r for r in _app(built[1])["local_roles"]}
     assert list(roles) == sorted(roles)
     assert set(catalogue.CATALOGUE) < set(roles)
@@ -247,15 +252,41 @@ def test_roles(built: tuple[DiscoveryResult, dict[str, Any]]) -> None:
         assert role["custom_properties"]["category"] == "entitlement"
 
 
-def test_unknown_role_code_reported_once(built: tuple[DiscoveryResult, dict[str, Any]]) -> None:
-    result = built[0]
-    unknown = [i for i in result.issues if i.kind is IssueKind.UNKNOWN_ROLE_CODE]
+def test_unknown_role_code_reported_once(built: Built) -> None:
+    unknown = [i for i in built[0].issues if i.kind is IssueKind.UNKNOWN_ROLE_CODE]
     assert [i.subject for i in unknown] == ["XYZ_NEW_ROLE"]
-    oaa.build_application(result)  # building again adds nothing
-    assert len([i for i in result.issues if i.kind is IssueKind.UNKNOWN_ROLE_CODE]) == 1
 
 
-def test_permissions_map_to_canonical_types(built: tuple[DiscoveryResult, dict[str, Any]]) -> None:
+def test_build_leaves_the_result_alone_and_repeats_no_issue_it_holds() -> None:
+    """Sinks report what they found; sync adds it to the result (the snapshot records it)."""
+    result = _result()
+    found = oaa.build_application(result).issues
+    assert result.issues == [] and {i.kind for i in found} == {
+        IssueKind.UNKNOWN_ROLE_CODE,
+        IssueKind.TRUNCATED_STRING,
+    }
+    assert oaa.build_application(with_issues(result, found)).issues == ()
+
+
+def test_map_user_is_what_the_payload_holds(built: Built) -> None:
+    """The per-user mapping alone (no oaaclient object) gives each payload user's entry."""
+    result, payload = _result(), built[1]
+    role_ids = {r["id"].upper(): r["id"] for r in _app(payload)["local_roles"]}
+    for user in result.users:
+        mapped = oaa.map_user(user, result.spend.get(user.id), role_ids)
+        entry = _user(payload, user.id)
+        assert (mapped.name, mapped.active) == (entry["name"], entry["is_active"])
+        assert list(mapped.identities) == entry.get("identities", [])
+        assert dict(mapped.properties) == entry.get("custom_properties", {})
+        assert {r for r, _ in mapped.assignments} == set(_grants(payload, user.id))
+    alice = oaa.map_user(result.users[3], result.spend[ALICE], role_ids)
+    assert ("EXP_PROCESSOR", ("r&d-qa-exp", "sales-eu")) in alice.assignments
+    assert alice.assignments[0] == ("ENTITLEMENT_EXPENSE", ())
+    dave = oaa.map_user(result.users[0], None, role_ids)
+    assert [i.kind for i in dave.issues] == [IssueKind.TRUNCATED_STRING]
+
+
+def test_permissions_map_to_canonical_types(built: Built) -> None:
     perms = {p["name"]: p for p in built[1]["permissions"]}
     assert set(perms) == set(catalogue.PERMISSIONS)
     assert perms["approve"]["permission_type"] == ["DataRead", "DataWrite"]
@@ -270,7 +301,7 @@ def test_permissions_map_to_canonical_types(built: tuple[DiscoveryResult, dict[s
     assert all(p["apply_to_sub_resources"] is True for p in perms.values())
 
 
-def test_property_definitions(built: tuple[DiscoveryResult, dict[str, Any]]) -> None:
+def test_property_definitions(built: Built) -> None:
     (defs,) = built[1]["custom_property_definition"]["applications"]
     assert defs["application_type"] == "Concur"
     assert defs["application_properties"] == {"company_id": "STRING", "geolocation": "STRING"}
@@ -304,20 +335,20 @@ def test_property_definitions(built: tuple[DiscoveryResult, dict[str, Any]]) -> 
 
 def test_schema_does_not_depend_on_data() -> None:
     empty = DiscoveryResult(Company("c", "https://x.example"), [], {})
-    (small,) = oaa.payload(oaa.build_application(empty))["custom_property_definition"][
+    (small,) = oaa.payload(oaa.build_application(empty).app)["custom_property_definition"][
         "applications"
     ]
-    (full,) = oaa.payload(oaa.build_application(_result()))["custom_property_definition"][
+    (full,) = oaa.payload(oaa.build_application(_result()).app)["custom_property_definition"][
         "applications"
     ]
     assert small == full
 
 
 def test_payload_is_deterministic_and_json() -> None:
-    first = oaa.payload_json(oaa.build_application(_result()))
+    first = oaa.payload_json(oaa.build_application(_result()).app)
     result = _result()
     result.users.reverse()
-    assert oaa.payload_json(oaa.build_application(result)) == first
+    assert oaa.payload_json(oaa.build_application(result).app) == first
     assert json.loads(first)["applications"][0]["name"] == APP
 
 

@@ -12,10 +12,10 @@ from oaa_concur.concur.discovery import run_discovery
 from oaa_concur.errors import IncompleteDiscovery, RetriableError
 from oaa_concur.retry import RetryPolicy
 from oaa_concur.simulator import SimulatorConfig, running_simulator
-from tests.e2e.conftest import run_cli, sim_env
 from tests.fakes.clock import FakeTime
 from tests.fakes.concur import client_for, in_process
 from tests.fakes.outcomes import last_line, no_run_left
+from tests.support.cli import run_cli, sim_env
 
 DEFAULT = RetryPolicy()
 BUDGET_BOUND = RetryPolicy(max_attempts=100, total_budget_s=20.0)

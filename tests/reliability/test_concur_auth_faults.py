@@ -14,11 +14,11 @@ from oaa_concur.errors import ConcurAuthError
 from oaa_concur.review.snapshot import SnapshotStore
 from oaa_concur.simulator import SimulatorConfig, SimulatorState, running_simulator
 from oaa_concur.state.credentials import CredentialStore, StoredCredentials
-from tests.e2e.conftest import run_cli, sim_env
 from tests.fakes.clock import FakeTime
 from tests.fakes.concur import client_for, in_process
 from tests.fakes.outcomes import last_line, no_run_left
 from tests.fakes.veza import FakeVeza
+from tests.support.cli import run_cli, sim_env
 
 START = time.time()
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from oaa_concur.simulator import SimulatorConfig, running_simulator
-from tests.e2e.conftest import run_cli, sim_env
 from tests.fakes.clock import FakeTime
 from tests.fakes.outcomes import last_line, no_run_left
 from tests.fakes.veza import FakeVeza
+from tests.support.cli import run_cli, sim_env
 
 
 def _discover_fails(

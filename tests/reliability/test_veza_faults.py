@@ -11,10 +11,10 @@ import pytest
 
 from oaa_concur.review.snapshot import SnapshotStore
 from oaa_concur.simulator import SimulatorConfig, running_simulator
-from tests.e2e.conftest import run_cli, sim_env
 from tests.fakes.clock import FakeTime, full_backoff
 from tests.fakes.outcomes import last_line
 from tests.fakes.veza import FakeVeza
+from tests.support.cli import run_cli, sim_env
 
 ATTEMPTS = 5  # oaa.push's default policy
 BACKOFF = [1.0, 2.0, 4.0, 8.0]  # its un-jittered backoff

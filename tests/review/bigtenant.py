@@ -31,7 +31,8 @@ _START = datetime(2020, 1, 1, tzinfo=UTC)
 
 def big_tenant(n: int) -> DiscoveryResult:
     """``n`` users, about 2.4 Spend roles, one approver edge and a few delegates each."""
-    users, spend = [], {}
+    users: list[User] = []
+    spend: dict[str, SpendProfile] = {}
     for i in range(n):
         uid = f"00000000-0000-4000-8000-{i:012d}"
         users.append(

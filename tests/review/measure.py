@@ -42,7 +42,7 @@ def main(n: int) -> None:
             write_private(path, render(content, fmt))
             print(
                 f"{fmt}: {time.perf_counter() - t:.2f} s, {path.stat().st_size / 1e6:.1f} MB, "
-                f"{len(content['grants'])} grants"
+                f"{len(content.grants)} grants"
             )
             if fmt == "html" and len(sys.argv) > 2:
                 Path(sys.argv[2]).write_bytes(path.read_bytes())

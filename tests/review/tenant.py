@@ -29,7 +29,16 @@ def _dt(y: int, m: int, d: int) -> datetime:
     return datetime(y, m, d, tzinfo=UTC)
 
 
-def _user(uid: str, name: str, *, active: bool = True, email: bool = True, **kw: object) -> User:
+def _user(
+    uid: str,
+    name: str,
+    *,
+    active: bool = True,
+    email: bool = True,
+    cost_center: str = "CC-100",
+    manager_id: str | None = None,
+    termination_date: datetime | None = None,
+) -> User:
     emails = (Email(f"{uid[2:]}@example.com", "work"),) if email else ()
     return User(
         id=uid,
@@ -37,10 +46,11 @@ def _user(uid: str, name: str, *, active: bool = True, email: bool = True, **kw:
         display_name=name,
         active=active,
         emails=emails,
-        cost_center=kw.pop("cost_center", "CC-100"),  # type: ignore[arg-type]
+        cost_center=cost_center,
+        manager_id=manager_id,
+        termination_date=termination_date,
         entitlements=("Expense",),
-        **kw,
-    )  # type: ignore[arg-type]
+    )
 
 
 def _profile(

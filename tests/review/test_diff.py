@@ -38,7 +38,7 @@ def _changed() -> DiscoveryResult:
     return dataclasses.replace(result, users=users, spend=spend)
 
 
-def test_diff_lists_each_change():
+def test_diff_lists_each_change() -> None:
     d = diff(tenant(), _changed())
     assert d.users_added == ["u-new"] and d.users_removed == ["u-heidi"]
     assert d.status_changes == [
@@ -57,7 +57,7 @@ def test_diff_lists_each_change():
     assert not d.empty and diff(tenant(), tenant()).empty
 
 
-def test_diff_command_text_and_json(tmp_path: Path):
+def test_diff_command_text_and_json(tmp_path: Path) -> None:
     store = SnapshotStore(tmp_path)
     first = store.record(tenant())
     second = store.record(_changed())
@@ -78,7 +78,7 @@ def test_diff_command_text_and_json(tmp_path: Path):
     ]
 
 
-def test_diff_needs_two_snapshots(tmp_path: Path):
+def test_diff_needs_two_snapshots(tmp_path: Path) -> None:
     runner = CliRunner()
     out = runner.invoke(main, ["diff", "--state-dir", str(tmp_path)])
     assert out.exit_code == 2

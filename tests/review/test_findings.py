@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from oaa_concur.errors import ConfigError
-from oaa_concur.review.findings import at_or_above, counts, find, summary_line
+from oaa_concur.review.findings import Finding, at_or_above, counts, find, summary_line
 from oaa_concur.review.rules import default_rules, load_rules
 from tests.review.tenant import EXEMPTION_EXPIRES, EXPECTED, NOW, RULES_FILE, tenant
 
 
-def _by_id(findings):
+def _by_id(findings: Iterable[Finding]) -> dict[str, Finding]:
     return {f.id: f for f in findings}
 
 
-def test_every_finding_is_known_in_advance():
+def test_every_finding_is_known_in_advance() -> None:
     findings = find(tenant(), default_rules(), now=NOW)
     got = {f.id: (f.severity, f.user_ids, f.role_codes) for f in findings}
     assert got == EXPECTED
@@ -27,20 +28,20 @@ def test_every_finding_is_known_in_advance():
     )
 
 
-def test_each_explanation_is_one_sentence_naming_the_user():
+def test_each_explanation_is_one_sentence_naming_the_user() -> None:
     for f in find(tenant(), default_rules(), now=NOW):
         assert f.explanation.endswith(".") and ". " not in f.explanation, f.id
         assert f.user_ids[0] in f.explanation or f.rule in ("PRIVILEGED_ROLE", "UNKNOWN_ROLE")
 
 
-def test_explanations_say_what_and_why():
+def test_explanations_say_what_and_why() -> None:
     f = _by_id(find(tenant(), default_rules(), now=NOW))
     assert "2025-05-01" in f["TERMINATED_ACTIVE:u-bob"].explanation
     assert "0 company-wide and 1 scoped" in f["PRIVILEGED_ROLE:INV_VENDOR_ADMIN"].explanation
     assert "cashAdvance approver" in f["APPROVER_INACTIVE:u-ivan:u-dave"].explanation
 
 
-def test_active_exemption_applies_and_expired_one_does_not(tmp_path: Path):
+def test_active_exemption_applies_and_expired_one_does_not(tmp_path: Path) -> None:
     path = tmp_path / "rules.toml"
     path.write_text(RULES_FILE)
     findings = find(tenant(), load_rules(path), now=NOW)
@@ -58,7 +59,7 @@ def test_active_exemption_applies_and_expired_one_does_not(tmp_path: Path):
     assert _by_id(later)["SOD-INV-VENDOR-PAY:u-erin"].exemption is None
 
 
-def test_time_moves_findings():
+def test_time_moves_findings() -> None:
     later = _by_id(find(tenant(), default_rules(), now=NOW + timedelta(days=17)))
     assert later["TERMINATED_ACTIVE:u-carol"].severity == "high"  # no privileged role
     assert "TERMINATION_DUE:u-carol" not in later
@@ -70,7 +71,7 @@ def test_time_moves_findings():
     )
 
 
-def test_user_rules_add_replace_and_disable(tmp_path: Path):
+def test_user_rules_add_replace_and_disable(tmp_path: Path) -> None:
     path = tmp_path / "rules.toml"
     path.write_text("""
 disable = ["SOD-EXP-APPROVE-PROCESS"]
@@ -108,7 +109,7 @@ conflict = [["EXP_PROCESSOR"], ["@approver"]]
         ('colour = "red"\n', "unknown top-level keys"),
     ],
 )
-def test_malformed_rules_file_is_one_config_error(tmp_path: Path, text: str, words: str):
+def test_malformed_rules_file_is_one_config_error(tmp_path: Path, text: str, words: str) -> None:
     path = tmp_path / "rules.toml"
     path.write_text(text)
     with pytest.raises(ConfigError) as err:
@@ -117,12 +118,12 @@ def test_malformed_rules_file_is_one_config_error(tmp_path: Path, text: str, wor
     assert err.value.exit_code == 2
 
 
-def test_missing_rules_file(tmp_path: Path):
+def test_missing_rules_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_rules(tmp_path / "nope.toml")
 
 
-def test_shipped_rules_cover_the_issue_defaults():
+def test_shipped_rules_cover_the_issue_defaults() -> None:
     conflicts = {r.id: r.conflict for r in default_rules().rules}
     assert conflicts == {
         "SOD-EXP-APPROVE-PROCESS": (("EXP_APPROVER",), ("EXP_PROCESSOR",)),

@@ -10,10 +10,10 @@ import stat
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from oaa_concur.cli import main
-from oaa_concur.review.report import CSV_COLUMNS, write_report
+from oaa_concur.review.report import CSV_COLUMNS, Format, write_report
 from oaa_concur.review.rules import load_rules
 from oaa_concur.review.snapshot import SnapshotStore
 from tests.review.tenant import EXPECTED, NOW, RULES_FILE, tenant
@@ -28,14 +28,14 @@ def rules_path(tmp_path: Path) -> Path:
     return path
 
 
-def _write(tmp_path: Path, fmt: str, rules_path: Path | None = None) -> str:
+def _write(tmp_path: Path, fmt: Format, rules_path: Path | None = None) -> str:
     out = tmp_path / f"report.{fmt}"
     write_report(tenant(), out, fmt, now=NOW, rules=load_rules(rules_path))
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     return out.read_text(encoding="utf-8")
 
 
-def test_csv_one_row_per_grant_with_reviewer_columns(tmp_path: Path):
+def test_csv_one_row_per_grant_with_reviewer_columns(tmp_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(_write(tmp_path, "csv"))))
     assert tuple(rows[0]) == CSV_COLUMNS
     assert len(rows) == 13 + 17  # one product entitlement each + the Spend roles
@@ -63,7 +63,7 @@ def test_csv_one_row_per_grant_with_reviewer_columns(tmp_path: Path):
     assert {r["review_decision"] for r in rows} == {""}
 
 
-def test_json_has_the_same_content_for_machines(tmp_path: Path, rules_path: Path):
+def test_json_has_the_same_content_for_machines(tmp_path: Path, rules_path: Path) -> None:
     doc = json.loads(_write(tmp_path, "json", rules_path))
     assert {f["id"] for f in doc["findings"]} == set(EXPECTED)
     summary = doc["summary"]
@@ -88,14 +88,16 @@ def test_json_has_the_same_content_for_machines(tmp_path: Path, rules_path: Path
     }
 
 
-def test_html_is_self_contained_and_escaped(tmp_path: Path, rules_path: Path):
+def test_html_is_self_contained_and_escaped(tmp_path: Path, rules_path: Path) -> None:
     page = _write(tmp_path, "html", rules_path)
     for forbidden in ("http://", "https://", "<script src", "<link", "url(", "@import", "//cdn"):
         assert forbidden not in page.replace("https://us2.api.concursolutions.com", ""), forbidden
     assert "Content-Security-Policy" in page and "default-src 'none'" in page
     assert "Ivan &lt;b&gt;&amp;&lt;/b&gt; Chains" in page  # autoescaped in the findings
     assert "<b>&</b>" not in page
-    data = re.search(r'id="report-data">(.*?)</script>', page, re.S).group(1)
+    match = re.search(r'id="report-data">(.*?)</script>', page, re.S)
+    assert match is not None
+    data = match.group(1)
     assert "<" not in data and json.loads(data)["users"][8][0] == "Ivan <b>&</b> Chains"
     for chart in ("chart-status", "chart-products", "chart-privileged"):
         assert f'id="{chart}"' in page
@@ -103,11 +105,11 @@ def test_html_is_self_contained_and_escaped(tmp_path: Path, rules_path: Path):
     assert "TERMINATED_ACTIVE:u-bob" in page and "Interim AP lead" in page
 
 
-def _cli(tmp_path: Path, *args: str):
+def _cli(tmp_path: Path, *args: str) -> Result:
     return CliRunner().invoke(main, [*args, "--state-dir", str(tmp_path / "state")])
 
 
-def test_report_without_snapshot_says_what_to_do(tmp_path: Path):
+def test_report_without_snapshot_says_what_to_do(tmp_path: Path) -> None:
     out = _cli(tmp_path, "report")
     assert out.exit_code == 2
     assert out.output.strip().splitlines()[-1] == (
@@ -116,7 +118,7 @@ def test_report_without_snapshot_says_what_to_do(tmp_path: Path):
     )
 
 
-def test_report_command_and_fail_on(tmp_path: Path, rules_path: Path):
+def test_report_command_and_fail_on(tmp_path: Path, rules_path: Path) -> None:
     SnapshotStore(tmp_path / "state").record(tenant())
     target = tmp_path / "out" / "r.html"
     out = _cli(tmp_path, "report", "--out", str(target), *AS_OF)
@@ -148,7 +150,7 @@ def test_report_command_and_fail_on(tmp_path: Path, rules_path: Path):
     assert json.loads(out.output)["summary"]["findings"]["critical"] == 0
 
 
-def test_report_of_a_given_snapshot_and_bad_options(tmp_path: Path):
+def test_report_of_a_given_snapshot_and_bad_options(tmp_path: Path) -> None:
     store = SnapshotStore(tmp_path / "state")
     store.record(tenant())
     out = _cli(tmp_path, "report", "--snapshot", "3")
@@ -159,7 +161,7 @@ def test_report_of_a_given_snapshot_and_bad_options(tmp_path: Path):
     assert json.loads(out.output)["snapshot"]["id"] == 1
 
 
-def test_snapshots_command_lists_them(tmp_path: Path):
+def test_snapshots_command_lists_them(tmp_path: Path) -> None:
     out = _cli(tmp_path, "snapshots")
     assert out.exit_code == 0 and "No snapshots" in out.output
     SnapshotStore(tmp_path / "state").record(tenant())

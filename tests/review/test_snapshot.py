@@ -22,7 +22,7 @@ def _smaller(result: DiscoveryResult, n: int) -> DiscoveryResult:
     return dataclasses.replace(result, users=users, spend=spend, stats=None)
 
 
-def test_round_trip_keeps_every_field(tmp_path: Path):
+def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
     store = SnapshotStore(tmp_path / "state")
     original = tenant()
     snap_id = store.record(original)
@@ -37,7 +37,7 @@ def test_round_trip_keeps_every_field(tmp_path: Path):
     assert stat.S_IMODE((tmp_path / "state").stat().st_mode) == 0o700
 
 
-def test_empty_store(tmp_path: Path):
+def test_empty_store(tmp_path: Path) -> None:
     store = SnapshotStore(tmp_path)
     assert store.list() == [] and store.latest_id() is None
     assert store.last_pushed_user_count("any-company") is None
@@ -46,21 +46,36 @@ def test_empty_store(tmp_path: Path):
         store.load(7)
 
 
-def test_listing_previous_and_counts(tmp_path: Path):
+def test_listing_previous_and_counts(tmp_path: Path) -> None:
     store = SnapshotStore(tmp_path)
     first = store.record(tenant())
     second = store.record(_smaller(tenant(), 5))
     infos = store.list()
     assert [i.id for i in infos] == [first, second]
     assert (infos[0].user_count, infos[0].grant_count, infos[0].issue_count) == (13, 17, 2)
-    assert infos[0].taken_at == tenant().stats.started_at and infos[0].duration_s == 1.5
+    stats = tenant().stats
+    assert stats is not None and infos[0].taken_at == stats.started_at
+    assert infos[0].duration_s == 1.5
     assert infos[0].company_name == "Acme Test" and infos[1].duration_s is None
     assert store.latest_id() == second and store.previous(second) == first
     assert store.previous(first) is None
-    assert store.user_count(second) == 5
+    assert store.info(second) == infos[1] and store.info(second).user_count == 5
 
 
-def test_pushed_marks_the_shrink_baseline(tmp_path: Path):
+def test_info_and_resolve_name_the_snapshot_or_say_what_to_do(tmp_path: Path) -> None:
+    store = SnapshotStore(tmp_path / "state")
+    with pytest.raises(ConfigError, match=r"No snapshot in .* yet: run `oaa-concur discover`"):
+        store.resolve(None)
+    with pytest.raises(ConfigError, match="no snapshot 1 in"):
+        store.info(1)
+    first = store.record(tenant())
+    second = store.record(_smaller(tenant(), 4))
+    assert store.resolve(None).id == second and store.resolve(first) == store.list()[0]
+    with pytest.raises(ConfigError, match=r"no snapshot 9 in .*list them with `oaa-concur"):
+        store.resolve(9)
+
+
+def test_pushed_marks_the_shrink_baseline(tmp_path: Path) -> None:
     store = SnapshotStore(tmp_path)
     first = store.record(tenant())
     store.record(_smaller(tenant(), 3))
@@ -74,7 +89,7 @@ def test_pushed_marks_the_shrink_baseline(tmp_path: Path):
         store.mark_pushed(99)
 
 
-def test_retention_keeps_the_newest(tmp_path: Path):
+def test_retention_keeps_the_newest(tmp_path: Path) -> None:
     store = SnapshotStore(tmp_path, retention=2)
     ids = [store.record(_smaller(tenant(), n)) for n in (13, 12, 11, 10)]
     assert [i.id for i in store.list()] == ids[2:]
@@ -86,7 +101,7 @@ def test_retention_keeps_the_newest(tmp_path: Path):
         store.prune(0)
 
 
-def test_migrates_a_version_1_store(tmp_path: Path):
+def test_migrates_a_version_1_store(tmp_path: Path) -> None:
     path = tmp_path / FILE_NAME
     migrate_to(path, 1)
     rows = result_rows(tenant())
@@ -115,7 +130,7 @@ def test_migrates_a_version_1_store(tmp_path: Path):
     assert versions == list(range(1, SCHEMA_VERSION + 1))
 
 
-def test_newer_schema_is_refused(tmp_path: Path):
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
     store = SnapshotStore(tmp_path)
     store.record(tenant())
     with sqlite3.connect(tmp_path / FILE_NAME) as db:
@@ -124,7 +139,7 @@ def test_newer_schema_is_refused(tmp_path: Path):
         store.list()
 
 
-def test_corrupted_file_is_one_sentence(tmp_path: Path):
+def test_corrupted_file_is_one_sentence(tmp_path: Path) -> None:
     (tmp_path / FILE_NAME).write_bytes(b"this is not sqlite at all" * 100)
     with pytest.raises(ConfigError) as err:
         SnapshotStore(tmp_path).record(tenant())
@@ -133,7 +148,7 @@ def test_corrupted_file_is_one_sentence(tmp_path: Path):
     assert err.value.exit_code == 2
 
 
-def test_minimal_result_round_trips(tmp_path: Path):
+def test_minimal_result_round_trips(tmp_path: Path) -> None:
     bare = DiscoveryResult(
         company=Company("c1", "https://us.api.concursolutions.com"), users=[], spend={}
     )

@@ -13,7 +13,7 @@ import pytest
 from oaa_concur import redact
 from oaa_concur.cli.logs import setup_logging
 from oaa_concur.simulator import SimulatorConfig, running_simulator
-from tests.e2e.conftest import run_cli, sim_env
+from tests.support.cli import run_cli, sim_env
 
 
 def test_second_discover_is_stopped_by_the_lock_before_any_refresh(tmp_path: Path) -> None:

@@ -19,8 +19,8 @@ import pytest
 from click.testing import Result
 
 from oaa_concur.simulator import SimulatorConfig, running_simulator
-from tests.e2e.conftest import run_cli, sim_env
 from tests.fakes.veza import FakeVeza
+from tests.support.cli import run_cli, sim_env
 
 LOGGERS = ("", "oaa_concur", "httpx", "httpcore", "oaaclient", "urllib3", "asyncio")
 

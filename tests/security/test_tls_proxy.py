@@ -7,16 +7,15 @@ push goes through a CONNECT tunnel from HTTPS_PROXY with TLS verified end to end
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import Result
 
-from oaa_concur.simulator import RunningSimulator, SimulatorConfig, running_simulator
-from tests.e2e.conftest import run_cli, sim_env
+from oaa_concur.simulator import RunningSimulator, SimulatorConfig
 from tests.fakes.proxy import LocalProxy
 from tests.fakes.veza import FakeVeza
+from tests.support.cli import run_cli, sim_env
 
 # None unsets a variable for the run (an empty lower-case one would cancel the upper-case one).
 _NO_PROXY_ENV: dict[str, str | None] = dict.fromkeys(
@@ -24,10 +23,7 @@ _NO_PROXY_ENV: dict[str, str | None] = dict.fromkeys(
 )
 
 
-@pytest.fixture(scope="module")
-def sim() -> Iterator[RunningSimulator]:
-    with running_simulator(SimulatorConfig(users=120, seed=4)) as running:
-        yield running
+SIMULATOR = SimulatorConfig(users=120, seed=4)  # the `sim` fixture (tests/conftest.py)
 
 
 def env_for(

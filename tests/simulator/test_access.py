@@ -15,10 +15,7 @@ def client():  # type: ignore[no-untyped-def]
         yield c
 
 
-@pytest.fixture(scope="module")
-def sim():  # type: ignore[no-untyped-def]
-    with running_simulator(SimulatorConfig(users=1500, seed=11)) as running:
-        yield running
+SIMULATOR = SimulatorConfig(users=1500, seed=11)  # the `sim` fixture (tests/conftest.py)
 
 
 def test_split_geolocation(client) -> None:

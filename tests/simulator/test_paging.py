@@ -7,14 +7,10 @@ import base64
 import httpx
 import pytest
 
-from oaa_concur.simulator import SimulatorConfig, running_simulator
+from oaa_concur.simulator import SimulatorConfig
 from tests.simulator.helpers import ROLE, all_identity, bearer, search
 
-
-@pytest.fixture(scope="module")
-def sim():  # type: ignore[no-untyped-def]
-    with running_simulator(SimulatorConfig(users=2345, seed=7)) as running:
-        yield running
+SIMULATOR = SimulatorConfig(users=2345, seed=7)  # the `sim` fixture (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")

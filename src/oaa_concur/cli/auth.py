@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from oaa_concur.cli import common_options, runtime_of, settings_from
+from oaa_concur.cli.options import common_options, runtime_of, settings_from
 from oaa_concur.concur.auth import client_credentials
 from oaa_concur.concur.scopes import REQUIRED_SCOPES, missing_scopes, require_spend_scope
 from oaa_concur.concur.session import TokenStatus, check_refresh_token, exchange_request_token

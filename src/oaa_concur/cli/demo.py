@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from oaa_concur.cli.logs import setup_logging
+from oaa_concur.cli.options import remember_verbosity
 from oaa_concur.cli.progress import progress_display
 from oaa_concur.config import DEFAULT_CONCURRENCY
 from oaa_concur.demo import run_demo
@@ -34,6 +35,7 @@ def register(root: click.Group) -> None:
     @click.option("-v", "--verbose", count=True)
     def demo(users: int, out: Path, seed: int, concurrency: int, verbose: int) -> None:
         """Run a full discovery against the bundled Concur simulator (no push)."""
+        remember_verbosity(verbose)
         setup_logging(verbosity=verbose)
         with progress_display() as progress:
             result = run_demo(users, out, seed=seed, progress=progress, concurrency=concurrency)

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from oaa_concur.cli import common_options, runtime_of, settings_from
+from oaa_concur.cli.options import common_options, runtime_of, settings_from
 from oaa_concur.cli.progress import progress_display
 from oaa_concur.config import Secrets
 from oaa_concur.summary import summarize

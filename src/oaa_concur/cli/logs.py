@@ -7,6 +7,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from oaa_concur.config import LogFormat
 from oaa_concur.redact import RedactingFilter
 
 LOG = logging.getLogger("oaa_concur")
@@ -53,7 +54,9 @@ def redact_every_record() -> None:
     logging.setLogRecordFactory(factory)
 
 
-def setup_logging(*, verbosity: int = 0, quiet: bool = False, log_format: str = "text") -> None:
+def setup_logging(
+    *, verbosity: int = 0, quiet: bool = False, log_format: LogFormat = "text"
+) -> None:
     """Configure the root logger once per process (idempotent: tests call the CLI many times).
 
     verbosity 0: our INFO; 1: our DEBUG; 2+: DEBUG for httpx/oaaclient too (still redacted).

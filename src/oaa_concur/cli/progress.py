@@ -1,11 +1,14 @@
-"""Progress display for long work: rich bars on a terminal, nothing otherwise (cron, CI, pipes)."""
+"""Progress display for discovery: rich bars on a terminal, nothing otherwise (cron, CI, pipes).
+
+Only discovery reports progress (Identity and Spend pages); the push to Veza is one request
+that ``oaaclient`` sends without telling how far it got, so it has no bar.
+"""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Protocol
 
 from rich.console import Console
 from rich.progress import (
@@ -17,12 +20,9 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from oaa_concur.models import ProgressCallback
 
-class ProgressCallback(Protocol):
-    def __call__(self, phase: str, done: int, total: int | None) -> None: ...
-
-
-_LABELS = {"identity": "Identity users", "spend": "Spend users", "push": "Push to Veza"}
+_LABELS = {"identity": "Identity users", "spend": "Spend users"}
 
 
 @contextmanager

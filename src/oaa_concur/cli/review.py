@@ -1,7 +1,8 @@
 """CLI commands ``report``, ``diff`` and ``snapshots``: the access review without Veza (§2.1).
 
-Thin: each command resolves settings, opens the snapshot store and calls ``report``, ``diff``
-or ``findings``. Findings never change the exit code unless ``--fail-on`` asks (§2.3).
+Thin: each command parses its options, opens the snapshot store and calls the review package
+(``report_snapshot``, ``diff_snapshots``, ``SnapshotStore.list``). Findings never change the
+exit code unless ``--fail-on`` asks (design.md §2.3).
 """
 
 from __future__ import annotations
@@ -9,45 +10,26 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
-import orjson
 from rich.console import Console
 from rich.table import Table
 
-from oaa_concur.cli import common_options, settings_from
+from oaa_concur.cli.options import common_options, settings_from
 from oaa_concur.errors import ConfigError
-from oaa_concur.review.diff import diff, render_text
-from oaa_concur.review.findings import at_or_above, find, summary_line
-from oaa_concur.review.report import FORMATS, build, render
-from oaa_concur.review.rules import SEVERITIES, load_rules
+from oaa_concur.review.diff import DIFF_FORMATS, DiffFormat, diff_snapshots
+from oaa_concur.review.report import FORMATS, Format, ReportOutcome, report_snapshot
+from oaa_concur.review.rules import SEVERITIES, Severity, load_rules
 from oaa_concur.review.snapshot import SnapshotInfo, SnapshotStore
-from oaa_concur.state.files import write_private
+
+_COLUMNS = ("id", "taken at (UTC)", "company", "users", "spend grants", "issues", "duration")
+_RIGHT = {"id", "users", "spend grants"}
 
 
 def _store(kwargs: dict[str, Any]) -> SnapshotStore:
     settings = settings_from(kwargs)
     return SnapshotStore(settings.state_dir, retention=settings.retention)
-
-
-def _require(store: SnapshotStore) -> int:
-    latest = store.latest_id()
-    if latest is None:
-        raise ConfigError(
-            f"No snapshot in {store.state_dir} yet",
-            "run `oaa-concur discover` or `oaa-concur demo` first",
-        )
-    return latest
-
-
-def _info(store: SnapshotStore, snap_id: int) -> SnapshotInfo:
-    for info in store.list():
-        if info.id == snap_id:
-            return info
-    raise ConfigError(
-        f"There is no snapshot {snap_id} in {store.path}", "list them with `oaa-concur snapshots`"
-    )
 
 
 def _as_of(text: str | None) -> datetime:
@@ -64,29 +46,19 @@ def _as_of(text: str | None) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def report_cmd(
-    fmt: str,
-    out: Path | None,
-    snapshot: int | None,
-    rules_file: Path | None,
-    fail_on: str | None,
-    as_of: str | None,
-    store: SnapshotStore,
-) -> None:
-    snap_id = snapshot if snapshot is not None else _require(store)
-    info = _info(store, snap_id)
-    rules = load_rules(rules_file)
-    result = store.load(snap_id)
-    now = _as_of(as_of)
-    findings = find(result, rules, now=now)
-    text = render(build(result, findings, now=now, rules=rules, snapshot=info), fmt)
-    if out is not None and str(out) == "-":
-        sys.stdout.write(text)
-    else:
-        path = out or Path(f"oaa-concur-report-{snap_id}.{fmt}")
-        write_private(path, text)
-        click.echo(f"report: {path} (snapshot {snap_id}); {summary_line(findings)}", err=True)
-    failing = at_or_above(findings, fail_on) if fail_on else []
+def _target(out: Path | None) -> Path | TextIO | None:
+    """``--out``: a file, ``-`` for stdout, or None for the default file name."""
+    return sys.stdout if out is not None and str(out) == "-" else out
+
+
+def _tell(outcome: ReportOutcome, fail_on: Severity | None) -> None:
+    """Where the report went, then exit 1 if findings at or above ``--fail-on`` are open."""
+    if outcome.path is not None:
+        click.echo(
+            f"report: {outcome.path} (snapshot {outcome.snapshot_id}); {outcome.summary}",
+            err=True,
+        )
+    failing = outcome.failing(fail_on)
     if failing:
         click.echo(
             f"error: {len(failing)} findings at or above {fail_on} "
@@ -96,48 +68,11 @@ def report_cmd(
         sys.exit(1)
 
 
-def diff_cmd(old: int | None, new: int | None, fmt: str, store: SnapshotStore) -> None:
-    new = _require(store) if new is None else new
-    if old is None:
-        old = store.previous(new)
-        if old is None:
-            raise ConfigError(
-                f"Snapshot {new} is the only one in {store.state_dir}",
-                "run discovery again, then diff",
-            )
-    for snap_id in (old, new):
-        _info(store, snap_id)
-    before, after = store.load(old), store.load(new)
-    changes = diff(before, after)
-    if fmt == "json":
-        doc = {"old": old, "new": new, **changes.to_json()}
-        click.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
-        return
-    names = {u.id: u.name for u in [*before.users, *after.users]}
-    click.echo(f"snapshot {old} -> {new}")
-    click.echo(render_text(changes, names))
-
-
-def snapshots_cmd(store: SnapshotStore) -> None:
-    infos = store.list()
-    if not infos:
-        click.echo(f"No snapshots in {store.state_dir} yet.")
-        return
+def _table(store: SnapshotStore, infos: list[SnapshotInfo]) -> Table:
     table = Table(title=f"Snapshots in {store.path}")
-    for col in (
-        "id",
-        "taken at (UTC)",
-        "company",
-        "users",
-        "spend grants",
-        "issues",
-        "duration",
-        "pushed",
-    ):
+    for col in (*_COLUMNS, "pushed"):
         table.add_column(
-            col,
-            justify="right" if col in ("id", "users", "spend grants") else "left",
-            no_wrap=col != "company",
+            col, justify="right" if col in _RIGHT else "left", no_wrap=col != "company"
         )
     for i in infos:
         table.add_row(
@@ -150,64 +85,80 @@ def snapshots_cmd(store: SnapshotStore) -> None:
             f"{i.duration_s:.1f} s" if i.duration_s else "",
             "yes" if i.pushed_at else "",
         )
+    return table
+
+
+def _snapshots(store: SnapshotStore) -> None:
+    infos = store.list()
+    if not infos:
+        click.echo(f"No snapshots in {store.state_dir} yet.")
+        return
     # Piped output (cron mail, a file) gets a fixed width instead of rich's 80-column default.
-    Console(width=None if sys.stdout.isatty() else 160).print(table)
+    Console(width=None if sys.stdout.isatty() else 160).print(_table(store, infos))
+
+
+@click.command("report")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output file ('-' = stdout); default ./oaa-concur-report-<id>.<format>.",
+)
+@click.option("--snapshot", type=int, default=None, help="Snapshot id (default: latest).")
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="TOML file with extra SoD rules and exemptions (docs/review.md).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITIES),
+    default=None,
+    help="Exit 1 when a finding of this severity or worse is not exempted.",
+)
+@click.option(
+    "--as-of",
+    default=None,
+    help="Judge dates (terminations, exemptions) as of this ISO date; default now.",
+)
+@common_options
+def report(
+    fmt: Format,
+    out: Path | None,
+    snapshot: int | None,
+    rules_file: Path | None,
+    fail_on: Severity | None,
+    as_of: str | None,
+    **kwargs: Any,
+) -> None:
+    """Write the access review (findings, grants) of the latest or a given snapshot."""
+    store, now = _store(kwargs), _as_of(as_of)
+    outcome = report_snapshot(
+        store, _target(out), fmt, snapshot_id=snapshot, rules=load_rules(rules_file), now=now
+    )
+    _tell(outcome, fail_on)
+
+
+@click.command("diff")
+@click.argument("old", type=int, required=False)
+@click.argument("new", type=int, required=False)
+@click.option("--format", "fmt", type=click.Choice(DIFF_FORMATS), default="text", show_default=True)
+@common_options
+def diff_command(old: int | None, new: int | None, fmt: DiffFormat, **kwargs: Any) -> None:
+    """Changes between two snapshots (default: the last two; one id: that one vs latest)."""
+    click.echo(diff_snapshots(_store(kwargs), old, new).render(fmt))
+
+
+@click.command("snapshots")
+@common_options
+def snapshots(**kwargs: Any) -> None:
+    """List the recorded snapshots."""
+    _snapshots(_store(kwargs))
 
 
 def register(root: click.Group) -> None:
-    @root.command("report")
-    @click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True)
-    @click.option(
-        "--out",
-        type=click.Path(path_type=Path),
-        default=None,
-        help="Output file ('-' = stdout); default ./oaa-concur-report-<id>.<format>.",
-    )
-    @click.option("--snapshot", type=int, default=None, help="Snapshot id (default: latest).")
-    @click.option(
-        "--rules",
-        "rules_file",
-        type=click.Path(path_type=Path),
-        default=None,
-        help="TOML file with extra SoD rules and exemptions (docs/review.md).",
-    )
-    @click.option(
-        "--fail-on",
-        type=click.Choice(SEVERITIES),
-        default=None,
-        help="Exit 1 when a finding of this severity or worse is not exempted.",
-    )
-    @click.option(
-        "--as-of",
-        default=None,
-        help="Judge dates (terminations, exemptions) as of this ISO date; default now.",
-    )
-    @common_options
-    def report(
-        fmt: str,
-        out: Path | None,
-        snapshot: int | None,
-        rules_file: Path | None,
-        fail_on: str | None,
-        as_of: str | None,
-        **kwargs: Any,
-    ) -> None:
-        """Write the access review (findings, grants) of the latest or a given snapshot."""
-        report_cmd(fmt, out, snapshot, rules_file, fail_on, as_of, _store(kwargs))
-
-    @root.command("diff")
-    @click.argument("old", type=int, required=False)
-    @click.argument("new", type=int, required=False)
-    @click.option(
-        "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-    )
-    @common_options
-    def diff_command(old: int | None, new: int | None, fmt: str, **kwargs: Any) -> None:
-        """Changes between two snapshots (default: the last two; one id: that one vs latest)."""
-        diff_cmd(old, new, fmt, _store(kwargs))
-
-    @root.command("snapshots")
-    @common_options
-    def snapshots(**kwargs: Any) -> None:
-        """List the recorded snapshots."""
-        snapshots_cmd(_store(kwargs))
+    for command in (report, diff_command, snapshots):
+        root.add_command(command)

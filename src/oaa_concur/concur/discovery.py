@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any
 
 from oaa_concur.concur.auth import TokenGrant
@@ -36,11 +36,11 @@ from oaa_concur.models import (
     SpendProfile,
     User,
 )
+from oaa_concur.models import ProgressCallback as Progress
 from oaa_concur.retry import RetryPolicy
 from oaa_concur.runtime import DEFAULT, Runtime
 
 LOG = logging.getLogger(__name__)
-Progress = Callable[[str, int, "int | None"], None]
 
 
 class _Collector:

@@ -1,18 +1,29 @@
 """Concur to Veza OAA: the payload builder, its files and the push (the only oaaclient users).
 
-``build_application`` maps a DiscoveryResult to one CustomApplication (design.md §4),
-``payload``/``payload_json``/``save_payload`` serialise it, ``push`` sends it to Veza.
+``build_application`` maps a DiscoveryResult to one CustomApplication and the data issues it
+found (design.md §4; the mapping itself is in docs/mapping.md), ``payload``/``payload_json``/
+``save_payload`` serialise it, ``push`` sends it to Veza.
 """
 
-from oaa_concur.oaa.build import APPLICATION_TYPE, application_name, build_application
+from oaa_concur.oaa.build import (
+    APPLICATION_TYPE,
+    BuiltApplication,
+    MappedUser,
+    application_name,
+    build_application,
+    map_user,
+)
 from oaa_concur.oaa.files import payload, payload_json, save_payload
 from oaa_concur.oaa.push import check_name, push
 
 __all__ = [
     "APPLICATION_TYPE",
+    "BuiltApplication",
+    "MappedUser",
     "application_name",
     "build_application",
     "check_name",
+    "map_user",
     "payload",
     "payload_json",
     "push",

@@ -1,8 +1,17 @@
-"""Build the OAA CustomApplication for one Concur company from a DiscoveryResult (design.md §4)."""
+"""Build the OAA CustomApplication for one Concur company from a DiscoveryResult (design.md §4).
+
+Pure: ``build_application`` reads the result and returns the application together with the data
+issues the mapping found (over-long strings, unknown role codes, user ids that differ only in
+case); the caller decides what to do with them (``sync`` adds them to the snapshot). Each user
+is mapped on its own by ``map_user`` (a ``MappedUser``, no oaaclient object), then added to the
+application, so the same per-user mapping can feed a payload written as a stream.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from operator import attrgetter
@@ -10,7 +19,6 @@ from operator import attrgetter
 from oaaclient.templates import (
     CustomApplication,
     CustomResource,
-    LocalUser,
     LocalUserType,
     OAAPermission,
     OAAPropertyType,
@@ -109,17 +117,40 @@ def application_name(result: DiscoveryResult) -> str:
     return f"Concur - {result.company.display_name}"
 
 
-def build_application(result: DiscoveryResult) -> CustomApplication:
-    """The one CustomApplication for ``result.company``; deterministic for a given result.
+@dataclass(frozen=True, slots=True)
+class BuiltApplication:
+    """The OAA application of one discovery and the data issues found while mapping it."""
 
-    Data problems found on the way (strings over 4096 characters, unknown role codes,
-    duplicate user ids) are appended to ``result.issues`` once each.
-    """
+    app: CustomApplication
+    issues: tuple[DataIssue, ...]
+    """Issues the result does not hold yet, each once, in the order they were found."""
+
+
+@dataclass(frozen=True, slots=True)
+class MappedUser:
+    """One Concur user as an OAA local user (design.md §4), independent of ``oaaclient``."""
+
+    id: str
+    name: str
+    email: str | None
+    identities: tuple[str, ...]
+    active: bool
+    created_at: str | None
+    properties: Mapping[str, object]
+    """Custom properties with a value, strings cut to ``MAX_STRING``."""
+    assignments: tuple[tuple[str, tuple[str, ...]], ...]
+    """(role id, role-group keys) in the order they are assigned; no keys: the application."""
+    issues: tuple[DataIssue, ...]
+
+
+def build_application(result: DiscoveryResult) -> BuiltApplication:
+    """The one CustomApplication for ``result.company``, deterministic for a given result, and
+    the data problems found on the way (the result itself is left as it was)."""
     with gc_paused():
         return _build(result)
 
 
-def _build(result: DiscoveryResult) -> CustomApplication:
+def _build(result: DiscoveryResult) -> BuiltApplication:
     issues = _Issues(result.issues)
     app = CustomApplication(application_name(result), application_type=APPLICATION_TYPE)
     _define_properties(app, result)
@@ -128,34 +159,44 @@ def _build(result: DiscoveryResult) -> CustomApplication:
     for name in sorted(catalogue.PERMISSIONS):
         types = [OAAPermission(t) for t in catalogue.PERMISSIONS[name]]
         app.add_custom_permission(name, types, apply_to_sub_resources=True)
-    roles = _add_roles(app, result, issues)
+    role_ids = _add_roles(app, result, issues)
     groups = _add_role_groups(app, result)
+    for user in _unique_users(result.users, issues):
+        mapped = map_user(user, result.spend.get(user.id), role_ids)
+        for issue in mapped.issues:
+            issues.add(issue, per_subject=False)
+        _add_user(app, mapped, groups)
+    return BuiltApplication(app, tuple(issues.found))
+
+
+def _unique_users(users: Iterable[User], issues: _Issues) -> Iterator[User]:
+    """Users by id; a second user whose id differs only in case is left out, as an issue."""
     seen: set[str] = set()
-    for user in sorted(result.users, key=lambda u: u.id):
+    for user in sorted(users, key=lambda u: u.id):
         if user.id.lower() in seen:
-            issues.add(IssueKind.DUPLICATE_ID, user.id, "second user with this id left out")
+            issues.add(
+                DataIssue(IssueKind.DUPLICATE_ID, user.id, "second user with this id left out")
+            )
             continue
         seen.add(user.id.lower())
-        local = _add_user(app, user, result.spend.get(user.id), issues)
-        _assign(local, user, result.spend.get(user.id), roles, groups)
-    return app
+        yield user
 
 
 class _Issues:
-    """Appends a DataIssue to the result's list unless an equal one is there already."""
+    """The issues a build found, each once, leaving out those the result already holds."""
 
-    def __init__(self, target: list[DataIssue]) -> None:
-        self.target = target
-        self.keys = {(i.kind, i.subject) for i in target}
-        self.full = set(target)
+    def __init__(self, known: Iterable[DataIssue]) -> None:
+        self.found: list[DataIssue] = []
+        self.full = set(known)
+        self.keys = {(i.kind, i.subject) for i in self.full}
 
-    def add(self, kind: IssueKind, subject: str, detail: str, *, per_subject: bool = True) -> None:
-        issue = DataIssue(kind, subject, detail)
-        if (per_subject and (kind, subject) in self.keys) or issue in self.full:
+    def add(self, issue: DataIssue, *, per_subject: bool = True) -> None:
+        key = (issue.kind, issue.subject)
+        if (per_subject and key in self.keys) or issue in self.full:
             return
-        self.keys.add((kind, subject))
+        self.keys.add(key)
         self.full.add(issue)
-        self.target.append(issue)
+        self.found.append(issue)
 
 
 def _kinds(result: DiscoveryResult) -> tuple[list[str], list[str]]:
@@ -198,9 +239,11 @@ def _role_infos(result: DiscoveryResult, issues: _Issues) -> list[RoleInfo]:
             if grant.role_code.upper() not in infos:
                 infos[grant.role_code.upper()] = catalogue.role_info(grant.role_code)
                 issues.add(
-                    IssueKind.UNKNOWN_ROLE_CODE,
-                    grant.role_code,
-                    "role code not in the catalogue; mapped to Uncategorized",
+                    DataIssue(
+                        IssueKind.UNKNOWN_ROLE_CODE,
+                        grant.role_code,
+                        "role code not in the catalogue; mapped to Uncategorized",
+                    )
                 )
     return sorted(infos.values(), key=lambda i: i.code)
 
@@ -229,32 +272,62 @@ def _add_role_groups(app: CustomApplication, result: DiscoveryResult) -> dict[st
     return groups
 
 
-def _add_user(
-    app: CustomApplication, user: User, spend: SpendProfile | None, issues: _Issues
-) -> LocalUser:
-    local = app.add_local_user(user.name, identities=_identities(user), unique_id=user.id)
+def map_user(user: User, spend: SpendProfile | None, role_ids: Mapping[str, str]) -> MappedUser:
+    """``user`` (and its Spend profile) as an OAA local user; ``role_ids`` maps upper-cased
+    role codes to the role ids of the application (``_add_roles``)."""
+    properties, issues = _properties(user, spend)
+    return MappedUser(
+        id=user.id,
+        name=user.name,
+        email=user.email,
+        identities=_identities(user),
+        active=user.active,
+        created_at=rfc3339(user.created_at),
+        properties=properties,
+        assignments=_assignments(user, spend, role_ids),
+        issues=issues,
+    )
+
+
+def _add_user(app: CustomApplication, user: MappedUser, groups: dict[str, CustomResource]) -> None:
+    local = app.add_local_user(user.name, identities=list(user.identities), unique_id=user.id)
     local.email = user.email
     local.is_active = user.active
-    local.created_at = rfc3339(user.created_at)
+    local.created_at = user.created_at
     local.user_type = LocalUserType.Human
     # Names come from USER_PROPERTIES and the kinds defined in _define_properties, so they are
     # defined; writing the dict directly skips oaaclient's per-call O(properties) name check.
-    props = local.properties
-    for name, value in _user_values(user, spend).items():
-        if value is None or value == []:
-            continue
-        if _too_long(value):
-            value = _truncated(value, user.id, name, issues)
-        props[name] = value
-    return local
+    local.properties.update(user.properties)
+    for role_id, scope in user.assignments:
+        if scope:
+            local.add_role(role_id, resources=[groups[g] for g in scope])
+        else:
+            local.add_role(role_id, apply_to_application=True)
 
 
-def _identities(user: User) -> list[str]:
+def _identities(user: User) -> tuple[str, ...]:
     """All emails lower-cased, plus the login name when it is an email address."""
     found = {e.value.strip().lower() for e in user.emails if e.value and e.value.strip()}
     if user.user_name and "@" in user.user_name:
         found.add(user.user_name.strip().lower())
-    return sorted(found)
+    return tuple(sorted(found))
+
+
+def _properties(
+    user: User, spend: SpendProfile | None
+) -> tuple[dict[str, object], tuple[DataIssue, ...]]:
+    """The custom properties that have a value, over-long strings cut (each cut an issue)."""
+    properties: dict[str, object] = {}
+    issues: list[DataIssue] = []
+    for name, value in _user_values(user, spend).items():
+        if value is None or value == []:
+            continue
+        if _too_long(value):
+            detail = f"{name} cut to {MAX_STRING} characters"
+            issues.append(DataIssue(IssueKind.TRUNCATED_STRING, user.id, detail))
+            value = _truncated(value)
+        properties[name] = value
+    return properties, tuple(issues)
 
 
 def _user_values(user: User, spend: SpendProfile | None) -> dict[str, object]:
@@ -297,13 +370,7 @@ def _too_long(value: object) -> bool:
     return type(value) is list and max(map(len, value)) > MAX_STRING
 
 
-def _truncated(value: object, subject: str, name: str, issues: _Issues) -> object:
-    issues.add(
-        IssueKind.TRUNCATED_STRING,
-        subject,
-        f"{name} cut to {MAX_STRING} characters",
-        per_subject=False,
-    )
+def _truncated(value: object) -> object:
     if isinstance(value, list):
         return [_cut(v) for v in value]
     return _cut(str(value))
@@ -313,26 +380,18 @@ def _cut(text: str) -> str:
     return text[:MAX_STRING]
 
 
-@lru_cache(maxsize=64)
-def _entitlement_code(product: str) -> str:
-    return catalogue.entitlement_role(product).code
-
-
-def _assign(
-    local: LocalUser,
-    user: User,
-    spend: SpendProfile | None,
-    roles: dict[str, str],
-    groups: dict[str, CustomResource],
-) -> None:
-    for product in sorted({p for p in user.entitlements if p.strip()}):
-        local.add_role(_entitlement_code(product), apply_to_application=True)
-    if spend is None:
-        return
-    for grant in sorted(spend.roles, key=_grant_key):
-        role_id = roles[grant.role_code.upper()]
-        if not any(grant.role_groups):  # absent, [] or [""]: the global group (concur-api §4.3)
-            local.add_role(role_id, apply_to_application=True)
-        else:
-            scope = sorted({g.lower() for g in grant.role_groups if g})
-            local.add_role(role_id, resources=[groups[g] for g in scope])
+def _assignments(
+    user: User, spend: SpendProfile | None, role_ids: Mapping[str, str]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Product access first, then Spend grants sorted by code and scope. A grant without role
+    groups (absent, [] or [""]) is on the application; a scoped one on its role groups, keyed
+    lower-case as oaaclient keys resources (concur-api.md §4.3)."""
+    products = sorted({p for p in user.entitlements if p.strip()})
+    found: list[tuple[str, tuple[str, ...]]] = [
+        (catalogue.entitlement_role(p).code, ()) for p in products
+    ]
+    for grant in sorted(spend.roles if spend else (), key=_grant_key):
+        groups = grant.role_groups
+        scope = tuple(sorted({g.lower() for g in groups if g})) if any(groups) else ()
+        found.append((role_ids[grant.role_code.upper()], scope))
+    return tuple(found)

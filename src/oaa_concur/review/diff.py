@@ -1,22 +1,31 @@
 """What changed between two discoveries: users, status, grants and approver/delegate edges.
 
-Pure: ``diff(old, new)`` compares two ``DiscoveryResult``s. A grant is (user, role code, role
-groups), so a change of scope shows as one grant lost and one gained; product entitlements
+``diff(old, new)`` is pure: it compares two ``DiscoveryResult``s. A grant is (user, role code,
+role groups), so a change of scope shows as one grant lost and one gained; product entitlements
 count as grants of ``ENTITLEMENT_<PRODUCT>`` roles, as in the OAA payload (design.md §4).
+``diff_snapshots`` is what ``oaa-concur diff`` runs: it picks the two snapshots of the store
+(default: the last two, design.md §2.1) and ``SnapshotDiff.render`` writes text or JSON.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
+
+import orjson
 
 from oaa_concur.catalogue import entitlement_role
+from oaa_concur.errors import ConfigError
 from oaa_concur.models import DiscoveryResult, User
+from oaa_concur.review.snapshot import SnapshotStore
 
 Grant = tuple[str, str, tuple[str, ...]]  # user id, role code, role groups
 Approval = tuple[str, str, str]  # user id, approver id, kind
 Delegation = tuple[str, str, str, tuple[str, ...]]  # user id, delegate id, kind, permissions
+DiffFormat = Literal["text", "json"]
+DIFF_FORMATS: tuple[DiffFormat, ...] = get_args(DiffFormat)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +115,7 @@ def _delegations(result: DiscoveryResult) -> set[Delegation]:
     }
 
 
-def render_text(d: Diff, names: dict[str, str]) -> str:
+def render_text(d: Diff, names: Mapping[str, str]) -> str:
     """A human-readable summary; ``names`` maps user ids to display names."""
 
     def who(user_id: str) -> str:
@@ -139,3 +148,39 @@ def render_text(d: Diff, names: dict[str, str]) -> str:
 
 def _scope(groups: tuple[str, ...]) -> str:
     return f" [role groups: {', '.join(groups)}]" if groups else " [company-wide]"
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotDiff:
+    """The changes from snapshot ``old`` to snapshot ``new`` of one store."""
+
+    old: int
+    new: int
+    changes: Diff
+    names: Mapping[str, str]
+    """User id -> display name, from both snapshots (for the text form)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"old": self.old, "new": self.new, **self.changes.to_json()}
+
+    def render(self, fmt: DiffFormat) -> str:
+        """The diff as indented JSON, or as the human-readable text with a header line."""
+        if fmt == "json":
+            return orjson.dumps(self.to_json(), option=orjson.OPT_INDENT_2).decode()
+        return f"snapshot {self.old} -> {self.new}\n{render_text(self.changes, self.names)}"
+
+
+def diff_snapshots(store: SnapshotStore, old: int | None, new: int | None) -> SnapshotDiff:
+    """Diff two snapshots: ``new`` defaults to the newest, ``old`` to the one before ``new``."""
+    if new is None:
+        new = store.resolve(None).id
+    if old is None:
+        old = store.previous(new)
+    if old is None:
+        raise ConfigError(
+            f"Snapshot {new} is the only one in {store.state_dir}",
+            "run discovery again, then diff",
+        )
+    before, after = store.load(old), store.load(new)
+    names = {u.id: u.name for u in [*before.users, *after.users]}
+    return SnapshotDiff(old, new, diff(before, after), names)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from oaa_concur.catalogue import role_info
 from oaa_concur.models import DelegateEdge, DiscoveryResult, IssueKind, User
-from oaa_concur.review.rules import SEVERITIES, Exemption, RuleSet, SodRule
+from oaa_concur.review.rules import SEVERITIES, Exemption, RuleSet, Severity, SodRule
 
 DUE_SOON = timedelta(days=30)
 
@@ -24,7 +24,7 @@ DUE_SOON = timedelta(days=30)
 class Finding:
     id: str
     rule: str
-    severity: str
+    severity: Severity
     title: str
     explanation: str
     user_ids: tuple[str, ...]
@@ -56,9 +56,6 @@ class _Index:
     def privileged(self, user_id: str) -> list[str]:
         return [c for c in self.roles(user_id) if role_info(c).privileged]
 
-    def terminated(self, user: User) -> bool:
-        return user.termination_date is not None and user.termination_date <= self.now
-
 
 def find(result: DiscoveryResult, rules: RuleSet, *, now: datetime) -> list[Finding]:
     """Every finding, most severe first, with active exemptions attached."""
@@ -83,7 +80,7 @@ def find(result: DiscoveryResult, rules: RuleSet, *, now: datetime) -> list[Find
 
 def _terminated_active(ix: _Index) -> Iterator[Finding]:
     for user in ix.users.values():
-        if not (user.active and ix.terminated(user)):
+        if not (user.active and user.terminated(ix.now)):
             continue
         assert user.termination_date is not None
         priv = ix.privileged(user.id)
@@ -211,15 +208,10 @@ def _chain_finding(ix: _Index, user_id: str, approver_id: str, kinds: list[str])
             (user_id,),
             tuple(ix.roles(user_id)),
         )
-    approver = ix.users.get(approver_id)
-    if approver is None:
-        rule, severity, state = "APPROVER_UNKNOWN", "high", "is not a known Concur user"
-    elif not approver.active:
-        rule, severity, state = "APPROVER_INACTIVE", "medium", "is inactive"
-    elif ix.terminated(approver):
-        rule, severity, state = "APPROVER_TERMINATED", "medium", "has a past termination date"
-    else:
+    broken = _broken_approver(ix.users.get(approver_id), ix.now)
+    if broken is None:
         return None
+    rule, severity, state = broken
     return Finding(
         f"{rule}:{user_id}:{approver_id}",
         rule,
@@ -229,6 +221,17 @@ def _chain_finding(ix: _Index, user_id: str, approver_id: str, kinds: list[str])
         "unapproved or be approved by someone who has left.",
         (user_id, approver_id),
     )
+
+
+def _broken_approver(approver: User | None, now: datetime) -> tuple[str, Severity, str] | None:
+    """Rule, severity and what is wrong with an approver; None when nothing is."""
+    if approver is None:
+        return "APPROVER_UNKNOWN", "high", "is not a known Concur user"
+    if not approver.active:
+        return "APPROVER_INACTIVE", "medium", "is inactive"
+    if approver.terminated(now):
+        return "APPROVER_TERMINATED", "medium", "has a past termination date"
+    return None
 
 
 def _delegate_self_approval(ix: _Index) -> Iterator[Finding]:
@@ -318,7 +321,7 @@ def _exempt(finding: Finding, exemptions: Iterable[Exemption], ix: _Index) -> Fi
     return finding
 
 
-def counts(findings: Iterable[Finding]) -> dict[str, int]:
+def counts(findings: Iterable[Finding]) -> dict[Severity, int]:
     """Non-exempted findings per severity, every severity present."""
     result = dict.fromkeys(SEVERITIES, 0)
     for f in findings:
@@ -335,7 +338,7 @@ def summary_line(findings: list[Finding]) -> str:
     return text + (f" ({exempted} exempted)" if exempted else "")
 
 
-def at_or_above(findings: Iterable[Finding], severity: str) -> list[Finding]:
+def at_or_above(findings: Iterable[Finding], severity: Severity) -> list[Finding]:
     """Non-exempted findings of ``severity`` or worse (for ``--fail-on``)."""
     limit = SEVERITIES.index(severity)
     return [f for f in findings if f.exemption is None and SEVERITIES.index(f.severity) <= limit]

@@ -1,10 +1,14 @@
 """The access-review report of one snapshot: HTML for auditors, CSV for reviewers, JSON for tools.
 
-All three carry the same content (``build``): summary figures, chart series, findings,
-exemptions, one row per user-role grant (Spend roles and product entitlements) and the data
-issues. The HTML file is self-contained (inline CSS, inline vanilla JS, inline SVG charts, a
-Content-Security-Policy that forbids any fetch); its grant table is paged in the browser so
-that 100,000 grants stay usable. Files are written atomically, mode 0600 (personal data).
+All three carry the same content (``build`` gives a ``Report``): summary figures, chart
+series, findings, exemptions, one ``GrantRow`` per user-role grant (Spend roles and product
+entitlements) and the data issues (design.md §1, "Access review without Veza"). The HTML file
+is self-contained (inline CSS, inline vanilla JS, inline SVG charts, a Content-Security-Policy
+that forbids any fetch); its grant table is paged in the browser so that 100,000 grants stay
+usable. Files are written atomically, mode 0600 (personal data, design.md §3.6).
+
+``report_snapshot`` is what ``oaa-concur report`` runs; ``write_report`` is the same for a
+``DiscoveryResult`` already in memory (the demo).
 """
 
 from __future__ import annotations
@@ -12,106 +16,167 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter, defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TextIO, get_args
 
 import orjson
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from oaa_concur.catalogue import RoleInfo, entitlement_role, role_info
-from oaa_concur.models import DiscoveryResult, User
-from oaa_concur.review.findings import Finding, counts, find, summary_line
-from oaa_concur.review.rules import RuleSet, default_rules
-from oaa_concur.review.snapshot import SnapshotInfo
+from oaa_concur.models import Company, DataIssue, DiscoveryResult, User
+from oaa_concur.review.findings import Finding, at_or_above, counts, find, summary_line
+from oaa_concur.review.rules import RuleSet, Severity, default_rules
+from oaa_concur.review.snapshot import SnapshotInfo, SnapshotStore
 from oaa_concur.state.files import write_private
 
-FORMATS = ("html", "csv", "json")
-CSV_COLUMNS = (
-    "user_id",
-    "user_name",
-    "display_name",
-    "email",
-    "status",
-    "cost_center",
-    "manager_id",
-    "manager_name",
-    "role_code",
-    "role_name",
-    "product",
-    "scope",
-    "privileged",
-    "findings",
-    "review_decision",
-    "review_comment",
-)
+Format = Literal["html", "csv", "json"]
+FORMATS: tuple[Format, ...] = get_args(Format)
+Status = Literal["active", "inactive", "terminated-active"]
 # Findings about a whole role, not about one user's grant: left out of the per-grant column.
 _NOT_PER_GRANT = {"PRIVILEGED_ROLE", "UNKNOWN_ROLE"}
 
 
-@dataclass(frozen=True, slots=True)
-class ReportOutcome:
-    path: Path | None
-    findings: list[Finding]
-
-    @property
-    def summary(self) -> str:
-        return summary_line(self.findings)
-
-
-def status(user: User, now: datetime) -> str:
+def status(user: User, now: datetime) -> Status:
     """``active``, ``inactive``, or ``terminated-active`` (active past the termination date)."""
     if not user.active:
         return "inactive"
-    if user.termination_date is not None and user.termination_date <= now:
-        return "terminated-active"
-    return "active"
+    return "terminated-active" if user.terminated(now) else "active"
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRow:
+    """One user-role grant with the reviewer columns: a row of the CSV, the JSON ``grants``
+    and the HTML grant table. Field order is the CSV's column order."""
+
+    user_id: str
+    user_name: str
+    display_name: str
+    email: str
+    status: Status
+    cost_center: str
+    manager_id: str
+    manager_name: str
+    role_code: str
+    role_name: str
+    product: str
+    scope: str
+    privileged: bool
+    findings: str
+    """Ids of the user's findings that concern this grant, space-separated."""
+    review_decision: str = ""
+    review_comment: str = ""
+
+    def cells(self) -> dict[str, str]:
+        """The row as text, by column (``privileged`` as ``yes``/``no``)."""
+        return {name: _text(getattr(self, name)) for name in CSV_COLUMNS}
+
+
+CSV_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(GrantRow))
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The content of one access review, shared by the three formats."""
+
+    as_of: datetime
+    company: Company
+    snapshot: SnapshotInfo | None
+    rules: RuleSet
+    findings: tuple[Finding, ...]
+    grants: tuple[GrantRow, ...]
+    statuses: Mapping[Status, int]
+    """Users per status."""
+    issues: tuple[DataIssue, ...]
+
+    def to_json(self, *, with_grants: bool = True) -> dict[str, Any]:
+        """The JSON document (``with_grants=False``: without the grant rows, for the HTML)."""
+        doc = _document(self)
+        if with_grants:
+            doc["grants"] = [g.cells() for g in self.grants]
+        doc["data_issues"] = [
+            {"kind": str(i.kind), "subject": i.subject, "detail": i.detail} for i in self.issues
+        ]
+        return doc
+
+
+@dataclass(frozen=True, slots=True)
+class ReportOutcome:
+    """What writing a report produced: where (None: stdout or nowhere) and the findings."""
+
+    path: Path | None
+    findings: tuple[Finding, ...]
+    snapshot_id: int | None = None
+
+    @property
+    def summary(self) -> str:
+        return summary_line(list(self.findings))
+
+    def failing(self, severity: Severity | None) -> list[Finding]:
+        """Non-exempted findings at or above ``severity`` (``--fail-on``; None: none fail)."""
+        return at_or_above(self.findings, severity) if severity is not None else []
 
 
 def grant_rows(
-    result: DiscoveryResult, findings: list[Finding], now: datetime
-) -> list[dict[str, Any]]:
+    result: DiscoveryResult, findings: Sequence[Finding], now: datetime
+) -> list[GrantRow]:
     """One row per user-role grant, in user order, with the reviewer columns."""
     users = {u.id: u for u in result.users}
     by_user = _findings_by_user(findings)
-    rows = []
+    rows: list[GrantRow] = []
     for user in result.users:
-        profile = result.spend.get(user.id)
-        grants: list[tuple[RoleInfo, tuple[str, ...]]] = [
-            (entitlement_role(e), ()) for e in user.entitlements
-        ]
-        if profile:
-            grants += [(role_info(g.role_code), g.role_groups) for g in profile.roles]
         manager = users.get(user.manager_id) if user.manager_id else None
-        for info, groups in grants:
-            rows.append(
-                {
-                    "user_id": user.id,
-                    "user_name": user.user_name or "",
-                    "display_name": user.name,
-                    "email": user.email or "",
-                    "status": status(user, now),
-                    "cost_center": user.cost_center or "",
-                    "manager_id": user.manager_id or "",
-                    "manager_name": manager.name if manager else "",
-                    "role_code": info.code,
-                    "role_name": info.name,
-                    "product": info.product,
-                    "scope": "role groups: " + ", ".join(groups) if groups else "company-wide",
-                    "privileged": "yes" if info.privileged else "no",
-                    "findings": " ".join(
-                        f.id
-                        for f in by_user.get(user.id, ())
-                        if not f.role_codes or info.code in f.role_codes
-                    ),
-                    "review_decision": "",
-                    "review_comment": "",
-                }
-            )
+        mine = by_user.get(user.id, [])
+        rows += [
+            _grant_row(user, manager, info, groups, mine, now)
+            for info, groups in _grants_of(user, result)
+        ]
     return rows
+
+
+def _grants_of(user: User, result: DiscoveryResult) -> list[tuple[RoleInfo, tuple[str, ...]]]:
+    grants: list[tuple[RoleInfo, tuple[str, ...]]] = [
+        (entitlement_role(e), ()) for e in user.entitlements
+    ]
+    profile = result.spend.get(user.id)
+    if profile:
+        grants += [(role_info(g.role_code), g.role_groups) for g in profile.roles]
+    return grants
+
+
+def _grant_row(
+    user: User,
+    manager: User | None,
+    info: RoleInfo,
+    groups: tuple[str, ...],
+    findings: list[Finding],
+    now: datetime,
+) -> GrantRow:
+    return GrantRow(
+        user_id=user.id,
+        user_name=user.user_name or "",
+        display_name=user.name,
+        email=user.email or "",
+        status=status(user, now),
+        cost_center=user.cost_center or "",
+        manager_id=user.manager_id or "",
+        manager_name=manager.name if manager else "",
+        role_code=info.code,
+        role_name=info.name,
+        product=info.product,
+        scope="role groups: " + ", ".join(groups) if groups else "company-wide",
+        privileged=info.privileged,
+        findings=" ".join(f.id for f in findings if not f.role_codes or info.code in f.role_codes),
+    )
 
 
 def _findings_by_user(findings: Iterable[Finding]) -> dict[str, list[Finding]]:
@@ -125,60 +190,78 @@ def _findings_by_user(findings: Iterable[Finding]) -> dict[str, list[Finding]]:
 
 def build(
     result: DiscoveryResult,
-    findings: list[Finding],
+    findings: Sequence[Finding],
     *,
     now: datetime,
     rules: RuleSet,
     snapshot: SnapshotInfo | None = None,
-) -> dict[str, Any]:
-    """The report content shared by the three formats (this is the JSON document)."""
-    rows = grant_rows(result, findings, now)
-    statuses = Counter(status(u, now) for u in result.users)
-    privileged = Counter(r["role_code"] for r in rows if r["privileged"] == "yes")
+) -> Report:
+    """The report content shared by the three formats."""
+    return Report(
+        as_of=now,
+        company=result.company,
+        snapshot=snapshot,
+        rules=rules,
+        findings=tuple(findings),
+        grants=tuple(grant_rows(result, findings, now)),
+        statuses=Counter(status(u, now) for u in result.users),
+        issues=tuple(result.issues),
+    )
+
+
+def _document(report: Report) -> dict[str, Any]:
+    """Every part of the JSON document but the grant rows and the data issues."""
+    company = report.company
     return {
         "report": "oaa-concur access review",
         "version": 1,
-        "as_of": now.isoformat(),
+        "as_of": report.as_of.isoformat(),
         "company": {
-            "id": result.company.id,
-            "name": result.company.display_name,
-            "geolocation": result.company.geolocation,
+            "id": company.id,
+            "name": company.display_name,
+            "geolocation": company.geolocation,
         },
-        "snapshot": _snapshot_json(snapshot),
-        "rules_source": rules.source,
-        "summary": {
-            "users": len(result.users),
-            "active": statuses["active"],
-            "inactive": statuses["inactive"],
-            "terminated_active": statuses["terminated-active"],
-            "grants": len(rows),
-            "privileged_grants": sum(privileged.values()),
-            "privileged_users": len({r["user_id"] for r in rows if r["privileged"] == "yes"}),
-            "findings": counts(findings),
-            "findings_line": summary_line(findings),
-            "exempted": sum(1 for f in findings if f.exemption is not None),
-            "data_issues": len(result.issues),
-        },
-        "charts": {
-            "users_by_status": dict(sorted(statuses.items())),
-            "grants_by_product": dict(Counter(r["product"] for r in rows).most_common()),
-            "privileged_holders": dict(privileged.most_common()),
-        },
-        "findings": [_finding_json(f) for f in findings],
+        "snapshot": _snapshot_json(report.snapshot),
+        "rules_source": report.rules.source,
+        "summary": _summary_json(report),
+        "charts": _charts_json(report),
+        "findings": [_finding_json(f) for f in report.findings],
         "exemptions": [
             {
                 "user": e.user,
                 "rule": e.rule,
                 "reason": e.reason,
                 "expires": e.expires.isoformat(),
-                "active": e.active(now),
+                "active": e.active(report.as_of),
             }
-            for e in rules.exemptions
+            for e in report.rules.exemptions
         ],
-        "grants": rows,
-        "data_issues": [
-            {"kind": str(i.kind), "subject": i.subject, "detail": i.detail} for i in result.issues
-        ],
+    }
+
+
+def _summary_json(report: Report) -> dict[str, Any]:
+    findings = list(report.findings)
+    return {
+        "users": sum(report.statuses.values()),
+        "active": report.statuses.get("active", 0),
+        "inactive": report.statuses.get("inactive", 0),
+        "terminated_active": report.statuses.get("terminated-active", 0),
+        "grants": len(report.grants),
+        "privileged_grants": sum(1 for g in report.grants if g.privileged),
+        "privileged_users": len({g.user_id for g in report.grants if g.privileged}),
+        "findings": counts(findings),
+        "findings_line": summary_line(findings),
+        "exempted": sum(1 for f in findings if f.exemption is not None),
+        "data_issues": len(report.issues),
+    }
+
+
+def _charts_json(report: Report) -> dict[str, dict[str, int]]:
+    privileged = Counter(g.role_code for g in report.grants if g.privileged)
+    return {
+        "users_by_status": dict(sorted(report.statuses.items())),
+        "grants_by_product": dict(Counter(g.product for g in report.grants).most_common()),
+        "privileged_holders": dict(privileged.most_common()),
     }
 
 
@@ -209,21 +292,21 @@ def _finding_json(f: Finding) -> dict[str, Any]:
     }
 
 
-def render(content: dict[str, Any], fmt: str) -> str:
+def render(report: Report, fmt: Format) -> str:
     """The report text in ``fmt`` (html, csv or json)."""
     if fmt == "json":
-        return orjson.dumps(content, option=orjson.OPT_INDENT_2).decode() + "\n"
+        return orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n"
     if fmt == "csv":
-        return render_csv(content["grants"])
-    return render_html(content)
+        return render_csv(report.grants)
+    return render_html(report)
 
 
-def render_csv(rows: list[dict[str, Any]]) -> str:
+def render_csv(rows: Iterable[GrantRow]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        writer.writerow([_cell(row[c]) for c in CSV_COLUMNS])
+        writer.writerow([_cell(text) for text in row.cells().values()])
     return out.getvalue()
 
 
@@ -232,52 +315,46 @@ def _cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def render_html(content: dict[str, Any]) -> str:
+def render_html(report: Report) -> str:
     env = Environment(
         loader=PackageLoader("oaa_concur.review", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
     )
     template = env.get_template("report.html.j2")
+    content = report.to_json(with_grants=False)
     return template.render(
         c=content,
-        data=_script_json(_table_data(content)),
+        data=_script_json(_table_data(report)),
         severities=list(content["summary"]["findings"]),
     )
 
 
-def _table_data(content: dict[str, Any]) -> dict[str, Any]:
+def _table_data(report: Report) -> dict[str, list[list[Any]]]:
     """The grant and finding tables, normalised (users and roles once) to keep 100k small."""
     users: dict[str, int] = {}
     roles: dict[str, int] = {}
-    user_rows: list[list[str]] = []
-    role_rows: list[list[str]] = []
-    grants = []
-    for r in content["grants"]:
-        if r["user_id"] not in users:
-            users[r["user_id"]] = len(user_rows)
+    user_rows: list[list[Any]] = []
+    role_rows: list[list[Any]] = []
+    grants: list[list[Any]] = []
+    for g in report.grants:
+        if g.user_id not in users:
+            users[g.user_id] = len(user_rows)
             user_rows.append(
-                [
-                    r["display_name"],
-                    r["user_id"],
-                    r["email"],
-                    r["status"],
-                    r["cost_center"],
-                    r["manager_name"],
-                ]
+                [g.display_name, g.user_id, g.email, g.status, g.cost_center, g.manager_name]
             )
-        if r["role_code"] not in roles:
-            roles[r["role_code"]] = len(role_rows)
-            role_rows.append([r["role_code"], r["role_name"], r["product"], r["privileged"]])
-        grants.append([users[r["user_id"]], roles[r["role_code"]], r["scope"], r["findings"]])
-    findings = [
+        if g.role_code not in roles:
+            roles[g.role_code] = len(role_rows)
+            role_rows.append([g.role_code, g.role_name, g.product, _text(g.privileged)])
+        grants.append([users[g.user_id], roles[g.role_code], g.scope, g.findings])
+    findings: list[list[Any]] = [
         [
-            f["severity"],
-            f["id"],
-            f["title"],
-            f["explanation"],
-            "exempted: " + f["exemption"]["reason"] if f["exemption"] else "",
+            f.severity,
+            f.id,
+            f.title,
+            f.explanation,
+            "exempted: " + f.exemption.reason if f.exemption else "",
         ]
-        for f in content["findings"]
+        for f in report.findings
     ]
     return {"users": user_rows, "roles": role_rows, "grants": grants, "findings": findings}
 
@@ -291,17 +368,43 @@ def _script_json(data: Any) -> Markup:
 
 def write_report(
     result: DiscoveryResult,
-    path: Path | None,
-    fmt: str = "html",
+    out: Path | TextIO | None,
+    fmt: Format = "html",
     *,
     now: datetime,
     rules: RuleSet | None = None,
     snapshot: SnapshotInfo | None = None,
 ) -> ReportOutcome:
-    """Find, build and write the report to ``path`` (None: return findings only)."""
+    """Find, build and write the report to the file or stream ``out`` (None: findings only)."""
     rules = rules or default_rules()
     findings = find(result, rules, now=now)
-    if path is not None:
-        text = render(build(result, findings, now=now, rules=rules, snapshot=snapshot), fmt)
-        write_private(path, text)
-    return ReportOutcome(path, findings)
+    snapshot_id = snapshot.id if snapshot else None
+    if out is None:
+        return ReportOutcome(None, tuple(findings), snapshot_id)
+    text = render(build(result, findings, now=now, rules=rules, snapshot=snapshot), fmt)
+    if isinstance(out, Path):
+        write_private(out, text)
+        return ReportOutcome(out, tuple(findings), snapshot_id)
+    out.write(text)
+    return ReportOutcome(None, tuple(findings), snapshot_id)
+
+
+def report_snapshot(
+    store: SnapshotStore,
+    out: Path | TextIO | None,
+    fmt: Format,
+    *,
+    snapshot_id: int | None = None,
+    rules: RuleSet,
+    now: datetime,
+) -> ReportOutcome:
+    """The access review of snapshot ``snapshot_id`` (None: the newest) written to ``out``
+    (None: ``./oaa-concur-report-<id>.<format>``; a stream: written to it)."""
+    info = store.resolve(snapshot_id)
+    target = out if out is not None else default_path(info.id, fmt)
+    return write_report(store.load(info.id), target, fmt, now=now, rules=rules, snapshot=info)
+
+
+def default_path(snapshot_id: int, fmt: Format) -> Path:
+    """Where ``oaa-concur report`` writes when ``--out`` is not given."""
+    return Path(f"oaa-concur-report-{snapshot_id}.{fmt}")

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn, get_args
 
 from oaa_concur.errors import ConfigError
 
-SEVERITIES = ("critical", "high", "medium", "low", "info")
+Severity = Literal["critical", "high", "medium", "low", "info"]
+SEVERITIES: tuple[Severity, ...] = get_args(Severity)
+"""Most severe first: ``SEVERITIES.index`` is a finding's rank (docs/review.md)."""
 _ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 _RULE_KEYS = {"id", "severity", "title", "why", "conflict"}
 _EXEMPTION_KEYS = {"user", "rule", "reason", "expires"}
@@ -28,7 +30,7 @@ _EXEMPTION_KEYS = {"user", "rule", "reason", "expires"}
 @dataclass(frozen=True, slots=True)
 class SodRule:
     id: str
-    severity: str
+    severity: Severity
     title: str
     why: str
     """Completes "<user> ...": what the combination lets one person do."""
@@ -124,9 +126,7 @@ def _rule(raw: dict[str, Any], where: str, index: int) -> SodRule:
     rule_id = _text(raw, "id", where, at)
     if not _ID.match(rule_id):
         _bad(where, f"{at}: id {rule_id!r} may use only letters, digits, '_', '.' and '-'")
-    severity = _text(raw, "severity", where, at)
-    if severity not in SEVERITIES:
-        _bad(where, f"{at}: severity must be one of {', '.join(SEVERITIES)}")
+    severity = _severity(_text(raw, "severity", where, at), where, at)
     conflict = raw["conflict"]
     if (
         not isinstance(conflict, list)
@@ -144,6 +144,13 @@ def _rule(raw: dict[str, Any], where: str, index: int) -> SodRule:
         _text(raw, "why", where, at),
         tuple(tuple(side) for side in conflict),
     )
+
+
+def _severity(text: str, where: str, at: str) -> Severity:
+    for severity in SEVERITIES:
+        if text == severity:
+            return severity
+    _bad(where, f"{at}: severity must be one of {', '.join(SEVERITIES)}")
 
 
 def _exemption(raw: dict[str, Any], where: str, index: int) -> Exemption:

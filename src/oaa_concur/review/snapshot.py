@@ -78,6 +78,10 @@ MIGRATIONS: list[str] = [
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 CHILD_TABLES = ("users", "profiles", "grants", "approvers", "delegates", "issues")
+_INFO_COLUMNS = (
+    "id, taken_at, company_id, company_name, user_count, grant_count, issue_count, duration_s,"
+    " pushed_at"
+)
 
 
 def _info(r: tuple[Any, ...]) -> SnapshotInfo:
@@ -177,11 +181,34 @@ class SnapshotStore:
         if not self.path.exists():
             return []
         with self._connect() as db:
-            rows = db.execute(
-                "SELECT id, taken_at, company_id, company_name, user_count, grant_count,"
-                " issue_count, duration_s, pushed_at FROM snapshots ORDER BY id"
-            ).fetchall()
+            rows = db.execute(f"SELECT {_INFO_COLUMNS} FROM snapshots ORDER BY id").fetchall()  # noqa: S608
         return [_info(r) for r in rows]
+
+    def info(self, snap_id: int) -> SnapshotInfo:
+        """The listing line of snapshot ``snap_id``; a ``ConfigError`` when there is none."""
+        if not self.path.exists():
+            raise self._missing(snap_id)
+        with self._connect() as db:
+            row = db.execute(
+                f"SELECT {_INFO_COLUMNS} FROM snapshots WHERE id = ?",  # noqa: S608
+                (snap_id,),
+            ).fetchone()
+        if row is None:
+            raise self._missing(snap_id)
+        return _info(row)
+
+    def resolve(self, snap_id: int | None) -> SnapshotInfo:
+        """Snapshot ``snap_id``, or the newest when None: what ``report`` and ``diff`` mean by
+        "the latest (or given) snapshot" (design.md §2.1). A ``ConfigError`` says what to run
+        when the store is empty, or how to list the ids when ``snap_id`` is not one of them."""
+        if snap_id is None:
+            snap_id = self.latest_id()
+        if snap_id is None:
+            raise ConfigError(
+                f"No snapshot in {self.state_dir} yet",
+                "run `oaa-concur discover` or `oaa-concur demo` first",
+            )
+        return self.info(snap_id)
 
     def latest_id(self) -> int | None:
         """The newest snapshot's id, or None when there is none."""
@@ -190,13 +217,6 @@ class SnapshotStore:
     def previous(self, snap_id: int) -> int | None:
         """The id of the snapshot recorded just before ``snap_id``, or None."""
         return self._scalar("SELECT max(id) FROM snapshots WHERE id < ?", (snap_id,))
-
-    def user_count(self, snap_id: int) -> int:
-        """Users in snapshot ``snap_id`` (for the push shrink guard)."""
-        count = self._scalar("SELECT user_count FROM snapshots WHERE id = ?", (snap_id,))
-        if count is None:
-            raise self._missing(snap_id)
-        return count
 
     def last_pushed_user_count(self, company_id: str) -> int | None:
         """Users in the newest pushed snapshot of ``company_id``, or None when none was.

@@ -1,0 +1,117 @@
+"""The options every command shares (design.md §2.1), and what the CLI learns from them.
+
+Commands decorate themselves with ``common_options`` and turn what they received into
+``Settings`` with ``settings_from``, which also sets up logging and remembers the verbosity on
+click's context, so that the root group can decide from the *parsed* options (``-v``,
+``-vv``, ``--verbose``) whether an internal error shows its traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from oaa_concur.cli.logs import setup_logging
+from oaa_concur.config import LOG_FORMATS, Settings, resolve_settings
+from oaa_concur.runtime import DEFAULT, Runtime
+
+F = TypeVar("F", bound=Callable[..., Any])
+_VERBOSITY = "oaa_concur.verbosity"
+
+_COMMON = [
+    click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="TOML config file (no secrets allowed in it).",
+    ),
+    click.option(
+        "--state-dir",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="State directory (credentials, snapshots, lock). Env OAA_CONCUR_STATE_DIR.",
+    ),
+    click.option(
+        "--concur-url", default=None, help="Host for the first token request. Env CONCUR_URL."
+    ),
+    click.option("--veza-url", default=None, help="Veza tenant URL. Env VEZA_URL."),
+    click.option("--provider-name", default=None, help="Veza provider name (default Concur)."),
+    click.option(
+        "--data-source-name",
+        default=None,
+        help="Veza data source name (default 'Concur - <company UUID>').",
+    ),
+    click.option(
+        "--concurrency", type=int, default=None, help="Parallel Concur requests (default 8)."
+    ),
+    click.option(
+        "--ca-bundle",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="PEM file of CA certificates to trust (private CA, TLS proxy).",
+    ),
+    click.option("--log-format", type=click.Choice(LOG_FORMATS), default=None),
+    click.option("-v", "--verbose", count=True, help="More logging (-vv includes HTTP)."),
+    click.option("--quiet", is_flag=True, default=None, help="Warnings and errors only."),
+]
+_COMMON_NAMES = frozenset(
+    {
+        "config_path",
+        "state_dir",
+        "concur_url",
+        "veza_url",
+        "provider_name",
+        "data_source_name",
+        "concurrency",
+        "ca_bundle",
+        "log_format",
+        "verbose",
+        "quiet",
+    }
+)
+
+
+def common_options(func: F) -> F:
+    """Add the common options (design.md §2.1) to a command; ``settings_from`` reads them."""
+    for option in reversed(_COMMON):
+        func = option(func)
+    return func
+
+
+def settings_from(kwargs: dict[str, Any], **overrides: Any) -> Settings:
+    """Pop the common options out of ``kwargs`` and resolve them into ``Settings``.
+
+    ``overrides`` are command-specific settings (``allow_shrink=...``); None means "not given".
+    The verbosity is remembered before anything can fail, then logging is set up.
+    """
+    cli_values = {k: kwargs.pop(k) for k in list(kwargs) if k in _COMMON_NAMES}
+    cli_values.update(overrides)
+    config_path = cli_values.pop("config_path", None)
+    remember_verbosity(cli_values.get("verbose") or 0)
+    if not cli_values.get("verbose"):
+        cli_values.pop("verbose", None)
+    settings = resolve_settings(cli_values, config_path=config_path)
+    remember_verbosity(settings.verbose)
+    setup_logging(verbosity=settings.verbose, quiet=settings.quiet, log_format=settings.log_format)
+    return settings
+
+
+def remember_verbosity(verbosity: int) -> None:
+    """Note the command's verbosity for the root group's error handler (``verbosity``)."""
+    click.get_current_context().meta[_VERBOSITY] = verbosity
+
+
+def verbosity(ctx: click.Context) -> int:
+    """The verbosity the running command was given: 0 until it parsed its options."""
+    value = ctx.meta.get(_VERBOSITY, 0)
+    return value if isinstance(value, int) else 0
+
+
+def runtime_of() -> Runtime:
+    """The injected effects: ``obj=Runtime(...)`` of click's test runner, else the defaults."""
+    obj = click.get_current_context().find_root().obj
+    return obj if isinstance(obj, Runtime) else DEFAULT
