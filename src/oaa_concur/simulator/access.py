@@ -1,0 +1,358 @@
+"""Who acts on a Spend user's items: approvers, delegates, approval limits, BI manager, and the
+processor's report access, as typed traits (``spend_records`` writes them out).
+
+Documented in ``api-reference/user-provisioning/spend/v4.1.spend-user-retrieval.md``: sections
+"Approver Extension" and "Spend Approver" (seven kinds; "Only Report and Request support
+non-primary approver"), "Approver Limit Extension" and "Spend Approver Limit Config" (the role
+each ``approvalType`` needs), "Delegate Extension", "Spend Delegate" (nine ``can*`` flags) and
+"Temporary Delegate", "User Preference Extension" (``processorReportAccess`` of the processor
+roles), "User Reference" (``value`` and/or ``employeeNumber``; the v4 provisioning examples of
+``v4.spend-user-provisioning.md`` name approvers and delegates by ``employeeNumber`` only) and
+"Spend User" (``biManager``).
+
+The long-standing traits (manager approvers, the 5 % expense delegates, biManager = manager)
+are computed as before; everything else is drawn from a random stream of its own per
+(seed, index), so the traits of ``people.py`` stay as they are. Edge cases are pinned to small
+indices by ``FORCED`` so that a 25-user tenant shows each of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from oaa_concur.simulator import catalog
+from oaa_concur.simulator.people import Person
+
+if TYPE_CHECKING:
+    from oaa_concur.simulator.tenant import Tenant
+
+APPROVER_KINDS: tuple[str, ...] = (
+    "report",
+    "cashAdvance",
+    "request",
+    "invoice",
+    "purchaseRequest",
+    "statement",
+    "budget",
+)
+NON_PRIMARY_KINDS = ("report", "request")
+DELEGATE_KINDS = ("expense", "payment", "purchaseRequest")
+# In the order the simulator has always written them (the doc's table sorts them by name).
+DELEGATE_FLAGS = (
+    "canApprove",
+    "canPrepare",
+    "canSubmit",
+    "canViewReceipt",
+    "canUseBi",
+    "canReceiveEmail",
+    "canReceiveApprovalEmail",
+    "canPrepareForApproval",
+    "canSubmitTravelRequest",
+)
+# approvalType -> the role it needs ("Spend Approver Limit Config" table).
+LIMIT_ROLES = {
+    "report": "EXP_APPROVER",
+    "request": "REQ_APPROVER",
+    "purchaseRequest": "INV_PURCH_REQ_APPROVER",
+    "payment": "INV_APPROVER",
+}
+PROCESSOR_ROLES = frozenset({"EXP_PROCESSOR", "EXP_PROCESSOR_AUDIT", "EXP_PROCESSOR_ADMIN"})
+_AMOUNTS = (500.0, 1000.0, 2500.0, 5000.0, 10000.0, 25000.0)
+_GHOST_BASE = 1 << 29  # tenant.GHOST_BASE: ids and employee numbers of nobody
+
+FORCED: dict[int, frozenset[str]] = {
+    1: frozenset({"approvers:all", "temp:past", "limit:global"}),
+    2: frozenset({"temp:current", "limit:group", "processor:COMPLETE"}),
+    3: frozenset({"temp:future", "secondary", "limit:cost"}),
+    4: frozenset({"delegates:all", "ref:number"}),
+    5: frozenset({"delegate:number", "dangling:approver:value"}),
+    6: frozenset({"processor:RESTRICTED"}),  # inactive, still an Expense Processor
+    7: frozenset({"dangling:delegate:number", "bi:number"}),
+    8: frozenset({"flags:true", "bi:dangling"}),
+    10: frozenset({"flags:false", "dangling:approver:number"}),
+    11: frozenset({"bi:other", "dangling:delegate:value"}),
+    12: frozenset({"bi:null"}),
+}
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A UserReference to user ``target`` (>= 2**29: nobody), written with ``by`` = "both"
+    (``value`` and ``employeeNumber``), "value" or "number" (``employeeNumber`` only)."""
+
+    target: int
+    by: str = "both"
+
+
+@dataclass(frozen=True)
+class Approval:
+    kind: str
+    approver: Ref
+    primary: bool = True
+
+
+@dataclass(frozen=True)
+class Delegation:
+    kind: str
+    delegate: Ref
+    flags: tuple[bool, ...]  # DELEGATE_FLAGS order
+    window: tuple[dt.datetime, dt.datetime] | None = None
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One "Spend Approver Limit Config"; ``holder`` is its list in the extension."""
+
+    holder: str  # "authorizedApprover" | "costObjectApprover"
+    approval_type: str
+    limit: float
+    currency: str
+    group: str  # "" is the global group
+    level: int
+    exception: bool
+
+
+@dataclass(frozen=True)
+class Access:
+    approvals: tuple[Approval, ...]
+    delegations: tuple[Delegation, ...]
+    limits: tuple[Limit, ...]
+    processor_access: str | None
+    bi_manager: Ref | None
+
+
+def draw_access(tenant: Tenant, person: Person, currency: str) -> Access:
+    """Every access trait of ``person``'s Spend record."""
+    rng = random.Random(f"concur-simulator:{tenant.seed}:access:{person.index}")
+    forced = FORCED.get(person.index, frozenset())
+    held = {code for code, _ in person.roles}
+    return Access(
+        approvals=_approvals(tenant, person, rng, forced),
+        delegations=_delegations(tenant, person, rng, forced),
+        limits=_limits(rng, forced, held, currency),
+        processor_access=_processor_access(rng, forced, held),
+        bi_manager=_bi_manager(tenant, person.index, rng, forced),
+    )
+
+
+def ghost(index: int) -> int:
+    """The nobody that user ``index``'s dangling references point at."""
+    return _GHOST_BASE + index
+
+
+def _managers(tenant: Tenant) -> int:
+    return max(1, (tenant.users - 2) // 7 + 1)
+
+
+def _approvals(
+    tenant: Tenant, person: Person, rng: random.Random, forced: frozenset[str]
+) -> tuple[Approval, ...]:
+    """The manager approves (another manager for ``alt_approver`` users); more kinds, a
+    non-primary second approver, references by employee number and dangling ones on top."""
+    i, manager = person.index, tenant.manager_of(person.index)
+    if manager is None:
+        return ()
+    report = (i * 31 + 7) % _managers(tenant) if person.alt_approver else manager
+    kinds = {"report": report if report != i else manager}
+    for kind, entitlement in (("request", "Request"), ("invoice", "Invoice")):
+        if entitlement in person.entitlements:
+            kinds[kind] = manager
+    extra = [k for k in APPROVER_KINDS if k not in kinds]
+    if "approvers:all" in forced:
+        kinds |= dict.fromkeys(extra, manager)
+    elif rng.random() < 0.04:
+        kinds |= dict.fromkeys(rng.sample(extra, rng.randint(1, len(extra))), manager)
+    by = "number" if "ref:number" in forced or rng.random() < 0.03 else "both"
+    approvals = [Approval(kind, Ref(target, by)) for kind, target in kinds.items()]
+    if "secondary" in forced or rng.random() < 0.03:
+        approvals += _secondaries(tenant, i, kinds, rng)
+    return tuple(_dangle_approver(approvals, i, rng, forced))
+
+
+def _secondaries(
+    tenant: Tenant, index: int, kinds: dict[str, int], rng: random.Random
+) -> list[Approval]:
+    """Non-primary approvers, only on the kinds that support them."""
+    out = []
+    for kind in NON_PRIMARY_KINDS:
+        other = _other(rng.randrange(_managers(tenant)), (index, kinds.get(kind)), tenant.users)
+        if kind in kinds and other is not None:
+            out.append(Approval(kind, Ref(other), primary=False))
+    return out
+
+
+def _other(start: int, avoid: tuple[int | None, ...], users: int) -> int | None:
+    """The first user from ``start`` on (wrapping) that is not in ``avoid``."""
+    for step in range(len(avoid) + 1):
+        candidate = (start + step) % users
+        if candidate not in avoid:
+            return candidate
+    return None
+
+
+def _dangle_approver(
+    approvals: list[Approval], index: int, rng: random.Random, forced: frozenset[str]
+) -> list[Approval]:
+    """The report approver becomes a user Identity does not list (by id or by number)."""
+    by = None
+    if "dangling:approver:value" in forced:
+        by = "value"
+    elif "dangling:approver:number" in forced:
+        by = "number"
+    elif rng.random() < 0.015:
+        by = rng.choice(("value", "number"))
+    if by is None:
+        return approvals
+    return [
+        Approval(a.kind, Ref(ghost(index), by), a.primary)
+        if a.kind == "report" and a.primary
+        else a
+        for a in approvals
+    ]
+
+
+def _delegations(
+    tenant: Tenant, person: Person, rng: random.Random, forced: frozenset[str]
+) -> tuple[Delegation, ...]:
+    i, users = person.index, tenant.users
+    if users < 2:
+        return ()
+    out: list[Delegation] = []
+    if person.delegate:
+        other = (i * 17 + 3) % users
+        other = other if other != i else (other + 1) % users
+        approve = i % 2 == 0
+        flags = (approve, True, True, True, False, True, approve, False, True)
+        out.append(Delegation("expense", Ref(other, "value"), flags))
+    out += _more_delegations(i, users, rng, forced)
+    return tuple(_refer_delegates(out, i, rng, forced))
+
+
+def _more_delegations(
+    index: int, users: int, rng: random.Random, forced: frozenset[str]
+) -> list[Delegation]:
+    """Delegations of every kind with random flags; all-true and all-false ones; temporary
+    delegations whose window is over, open or still to come."""
+
+    def other() -> Ref:
+        target = rng.randrange(users - 1)
+        return Ref(target if target < index else target + 1, "value")
+
+    def flags() -> tuple[bool, ...]:
+        return tuple(rng.random() < 0.5 for _ in DELEGATE_FLAGS)
+
+    out: list[Delegation] = []
+    kinds = list(DELEGATE_KINDS) if "delegates:all" in forced else []
+    if not kinds and rng.random() < 0.04:
+        kinds = rng.sample(DELEGATE_KINDS, rng.randint(1, 2))
+    out += [Delegation(kind, other(), flags()) for kind in kinds]
+    for value in (True, False):
+        if f"flags:{str(value).lower()}" in forced:
+            out.append(Delegation("expense", other(), (value,) * len(DELEGATE_FLAGS)))
+    when = [w for w in ("past", "current", "future") if f"temp:{w}" in forced]
+    if not when and rng.random() < 0.03:
+        when = [rng.choice(("past", "current", "future"))]
+    for moment in when:
+        kind = rng.choice(DELEGATE_KINDS) if rng.random() < 0.3 else "expense"
+        grant = (True, *flags()[1:])  # a stand-in approver while someone is away
+        out.append(Delegation(kind, other(), grant, window(rng, moment)))
+    return out
+
+
+def _refer_delegates(
+    delegations: list[Delegation], index: int, rng: random.Random, forced: frozenset[str]
+) -> list[Delegation]:
+    """The first delegate named by employee number only, or by a reference to nobody."""
+    by, target = None, None
+    if "delegate:number" in forced or rng.random() < 0.02:
+        by = "number"
+    for style in ("value", "number"):
+        if f"dangling:delegate:{style}" in forced:
+            by, target = style, ghost(index)
+    if by is None and rng.random() < 0.01:
+        by, target = rng.choice(("value", "number")), ghost(index)
+    if by is None:
+        return delegations
+    if not delegations:
+        delegations = [Delegation("expense", Ref(0 if index else 1), (True,) * 9)]
+    first = delegations[0]
+    ref = Ref(first.delegate.target if target is None else target, by)
+    return [Delegation(first.kind, ref, first.flags, first.window), *delegations[1:]]
+
+
+_PAST, _NOW, _LATER = dt.datetime(2018, 1, 1), dt.datetime(2024, 1, 1), dt.datetime(2080, 1, 1)
+
+
+def window(rng: random.Random, moment: str) -> tuple[dt.datetime, dt.datetime]:
+    """A temporary delegation window that is over (ends before 2023), open (2024/25 until
+    2080 or later) or to come (from 2080): fixed, so no wall clock changes the tenant."""
+    start = {"past": _PAST, "current": _NOW, "future": _LATER}[moment]
+    start += dt.timedelta(days=rng.randrange(1500 if moment != "current" else 500))
+    start += dt.timedelta(milliseconds=rng.randrange(86_400_000))
+    if moment == "current":
+        end = _LATER + dt.timedelta(days=rng.randrange(3650))
+    else:
+        end = start + dt.timedelta(days=1 + rng.randrange(300))
+    end += dt.timedelta(milliseconds=rng.randrange(86_400_000))
+    return start.replace(tzinfo=dt.UTC), end.replace(tzinfo=dt.UTC)
+
+
+def _limits(
+    rng: random.Random, forced: frozenset[str], held: set[str], currency: str
+) -> tuple[Limit, ...]:
+    """Approval limits for a quarter of the users holding an approver role of the table."""
+    types = [t for t, role in LIMIT_ROLES.items() if role in held]
+    if not types:
+        return ()
+    out = []
+    if "limit:global" in forced or "limit:group" in forced:
+        out.append(Limit("authorizedApprover", types[0], 5000.0, currency, "", 1, False))
+    if "limit:group" in forced:
+        out.append(Limit("authorizedApprover", types[0], 25000.0, currency, "US-East-Exp", 2, True))
+    if "limit:cost" in forced:
+        out.append(Limit("costObjectApprover", types[0], 10000.0, currency, "", 1, False))
+    if not out and rng.random() < 0.25:
+        for _ in range(rng.randint(1, 3)):
+            holder = "authorizedApprover" if rng.random() < 0.7 else "costObjectApprover"
+            group = "" if rng.random() < 0.5 else rng.choice(catalog.ROLE_GROUPS)
+            amount, level = rng.choice(_AMOUNTS), rng.randint(1, 3)
+            exception = rng.random() < 0.2
+            kind = rng.choice(types)
+            out.append(Limit(holder, kind, amount, currency, group, level, exception))
+    return tuple(out)
+
+
+def _processor_access(rng: random.Random, forced: frozenset[str], held: set[str]) -> str | None:
+    """COMPLETE (all reports incl. returned), RESTRICTED, or null (not returned) for
+    processors; nobody else (it "can only be modified if the user has one of" those roles)."""
+    for value in ("COMPLETE", "RESTRICTED"):
+        if f"processor:{value}" in forced:
+            return value
+    if not held & PROCESSOR_ROLES:
+        return None
+    pick = rng.random()
+    return "COMPLETE" if pick < 0.4 else "RESTRICTED" if pick < 0.7 else None
+
+
+def _bi_manager(
+    tenant: Tenant, index: int, rng: random.Random, forced: frozenset[str]
+) -> Ref | None:
+    """The reporting (BI) manager: the manager, sometimes someone else, by number, nobody,
+    or null (the documented examples show null)."""
+    manager = tenant.manager_of(index)
+    if manager is None:
+        return None
+    pick = rng.random()
+    if "bi:null" in forced or (not forced and pick < 0.02):
+        return None
+    if "bi:dangling" in forced or (not forced and pick < 0.03):
+        return Ref(ghost(index))
+    if "bi:number" in forced or (not forced and pick < 0.05):
+        return Ref(manager, "number")
+    other = _other(manager + 1, (index, manager), tenant.users)
+    if other is not None and ("bi:other" in forced or (not forced and pick < 0.08)):
+        return Ref(other)
+    return Ref(manager)
