@@ -19,11 +19,10 @@ indices by ``FORCED`` so that a 25-user tenant shows each of them.
 from __future__ import annotations
 
 import datetime as dt
-import random
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from oaa_concur.simulator import catalog
+from oaa_concur.simulator.draws import Draws
 from oaa_concur.simulator.people import Person
 
 if TYPE_CHECKING:
@@ -78,8 +77,7 @@ FORCED: dict[int, frozenset[str]] = {
 }
 
 
-@dataclass(frozen=True)
-class Ref:
+class Ref(NamedTuple):
     """A UserReference to user ``target`` (>= 2**29: nobody), written with ``by`` = "both"
     (``value`` and ``employeeNumber``), "value" or "number" (``employeeNumber`` only)."""
 
@@ -87,23 +85,20 @@ class Ref:
     by: str = "both"
 
 
-@dataclass(frozen=True)
-class Approval:
+class Approval(NamedTuple):
     kind: str
     approver: Ref
     primary: bool = True
 
 
-@dataclass(frozen=True)
-class Delegation:
+class Delegation(NamedTuple):
     kind: str
     delegate: Ref
     flags: tuple[bool, ...]  # DELEGATE_FLAGS order
     window: tuple[dt.datetime, dt.datetime] | None = None
 
 
-@dataclass(frozen=True)
-class Limit:
+class Limit(NamedTuple):
     """One "Spend Approver Limit Config"; ``holder`` is its list in the extension."""
 
     holder: str  # "authorizedApprover" | "costObjectApprover"
@@ -115,8 +110,10 @@ class Limit:
     exception: bool
 
 
-@dataclass(frozen=True)
-class Access:
+class Access(NamedTuple):
+    """Typed, immutable records (NamedTuples: a Spend page builds a hundred of them, and
+    frozen dataclasses cost several times as much to create)."""
+
     approvals: tuple[Approval, ...]
     delegations: tuple[Delegation, ...]
     limits: tuple[Limit, ...]
@@ -124,18 +121,56 @@ class Access:
     bi_manager: Ref | None
 
 
-def draw_access(tenant: Tenant, person: Person, currency: str) -> Access:
-    """Every access trait of ``person``'s Spend record."""
-    rng = random.Random(f"concur-simulator:{tenant.seed}:access:{person.index}")
-    forced = FORCED.get(person.index, frozenset())
-    held = {code for code, _ in person.roles}
+def draw_access(tenant: Tenant, person: Person, currency: str) -> Access | None:
+    """Every access trait of ``person``'s Spend record; None for a plain user, whose record
+    has only the long-standing traits (``base_kinds``, ``base_delegation``, the manager as
+    ``biManager``): most users, rendered without building any of these records."""
+    i = person.index
+    forced = FORCED.get(i, _NONE)
+    gate, picks = tenant.traits[2 * i], tenant.traits[2 * i + 1]
+    held = {code for code, _ in person.roles} if person.roles else _NONE
+    draws = Draws(tenant.seed, i) if gate < GATE_BYTE or forced else None
+    limits: tuple[Limit, ...] = ()
+    if held and (forced or picks & 15 < 4):  # a quarter of the approvers have limits
+        limits = _limits(draws or Draws(tenant.seed, i), forced, held, currency)
+    processor = _processor_access(picks >> 4, forced, held) if held or forced else None
+    if gate >= GATE_BYTE and not forced:
+        if not limits and processor is None:
+            return None
+        approvals = tuple(Approval(k, Ref(t)) for k, t in base_kinds(tenant, person).items())
+        bi = tenant.manager_of(i)
+        bi_ref = None if bi is None else Ref(bi)
+        return Access(approvals, base_delegation(tenant, person), limits, processor, bi_ref)
+    assert draws is not None
+    chances = Chances(draws)
     return Access(
-        approvals=_approvals(tenant, person, rng, forced),
-        delegations=_delegations(tenant, person, rng, forced),
-        limits=_limits(rng, forced, held, currency),
-        processor_access=_processor_access(rng, forced, held),
-        bi_manager=_bi_manager(tenant, person.index, rng, forced),
+        approvals=_approvals(tenant, person, chances, forced),
+        delegations=_delegations(tenant, person, chances, forced),
+        limits=limits,
+        processor_access=processor,
+        bi_manager=_bi_manager(tenant, i, chances, forced),
     )
+
+
+GATE_BYTE = 13  # of 256: the share of users that draw the rarer traits
+GATE = GATE_BYTE / 256
+_NONE: frozenset[str] = frozenset()
+
+
+class Chances:
+    """The rarer traits are drawn only for a ``GATE`` share of users (and the forced ones),
+    which keeps a Spend page fast; ``chance(p)`` still gives each trait the overall rate
+    ``p`` (so traits cluster on those users)."""
+
+    def __init__(self, draws: Draws) -> None:
+        self.r = draws
+
+    def chance(self, p: float) -> bool:
+        return self.r.random() * GATE < p
+
+    def uniform(self) -> float:
+        """Uniform in [0, GATE): compare with overall rates."""
+        return self.r.random() * GATE
 
 
 def ghost(index: int) -> int:
@@ -148,33 +183,41 @@ def _managers(tenant: Tenant) -> int:
 
 
 def _approvals(
-    tenant: Tenant, person: Person, rng: random.Random, forced: frozenset[str]
+    tenant: Tenant, person: Person, draws: Chances, forced: frozenset[str]
 ) -> tuple[Approval, ...]:
     """The manager approves (another manager for ``alt_approver`` users); more kinds, a
     non-primary second approver, references by employee number and dangling ones on top."""
     i, manager = person.index, tenant.manager_of(person.index)
+    kinds = base_kinds(tenant, person)
     if manager is None:
         return ()
+    extra = [k for k in APPROVER_KINDS if k not in kinds]
+    if "approvers:all" in forced:
+        kinds |= dict.fromkeys(extra, manager)
+    elif draws.chance(0.03):
+        kinds |= dict.fromkeys(draws.r.sample(extra, draws.r.randint(1, len(extra))), manager)
+    by = "number" if "ref:number" in forced or draws.chance(0.02) else "both"
+    approvals = [Approval(kind, Ref(target, by)) for kind, target in kinds.items()]
+    if "secondary" in forced or draws.chance(0.02):
+        approvals += _secondaries(tenant, i, kinds, draws.r)
+    return tuple(_dangle_approver(approvals, i, draws, forced))
+
+
+def base_kinds(tenant: Tenant, person: Person) -> dict[str, int]:
+    """Approver kind -> approver: report (the manager, or another manager for
+    ``alt_approver`` users), request and invoice (the manager) when entitled."""
+    i, manager = person.index, tenant.manager_of(person.index)
+    if manager is None:
+        return {}
     report = (i * 31 + 7) % _managers(tenant) if person.alt_approver else manager
     kinds = {"report": report if report != i else manager}
     for kind, entitlement in (("request", "Request"), ("invoice", "Invoice")):
         if entitlement in person.entitlements:
             kinds[kind] = manager
-    extra = [k for k in APPROVER_KINDS if k not in kinds]
-    if "approvers:all" in forced:
-        kinds |= dict.fromkeys(extra, manager)
-    elif rng.random() < 0.04:
-        kinds |= dict.fromkeys(rng.sample(extra, rng.randint(1, len(extra))), manager)
-    by = "number" if "ref:number" in forced or rng.random() < 0.03 else "both"
-    approvals = [Approval(kind, Ref(target, by)) for kind, target in kinds.items()]
-    if "secondary" in forced or rng.random() < 0.03:
-        approvals += _secondaries(tenant, i, kinds, rng)
-    return tuple(_dangle_approver(approvals, i, rng, forced))
+    return kinds
 
 
-def _secondaries(
-    tenant: Tenant, index: int, kinds: dict[str, int], rng: random.Random
-) -> list[Approval]:
+def _secondaries(tenant: Tenant, index: int, kinds: dict[str, int], rng: Draws) -> list[Approval]:
     """Non-primary approvers, only on the kinds that support them."""
     out = []
     for kind in NON_PRIMARY_KINDS:
@@ -194,7 +237,7 @@ def _other(start: int, avoid: tuple[int | None, ...], users: int) -> int | None:
 
 
 def _dangle_approver(
-    approvals: list[Approval], index: int, rng: random.Random, forced: frozenset[str]
+    approvals: list[Approval], index: int, draws: Chances, forced: frozenset[str]
 ) -> list[Approval]:
     """The report approver becomes a user Identity does not list (by id or by number)."""
     by = None
@@ -202,8 +245,8 @@ def _dangle_approver(
         by = "value"
     elif "dangling:approver:number" in forced:
         by = "number"
-    elif rng.random() < 0.015:
-        by = rng.choice(("value", "number"))
+    elif draws.chance(0.01):
+        by = draws.r.choice(("value", "number"))
     if by is None:
         return approvals
     return [
@@ -215,65 +258,71 @@ def _dangle_approver(
 
 
 def _delegations(
-    tenant: Tenant, person: Person, rng: random.Random, forced: frozenset[str]
+    tenant: Tenant, person: Person, draws: Chances, forced: frozenset[str]
 ) -> tuple[Delegation, ...]:
     i, users = person.index, tenant.users
     if users < 2:
         return ()
-    out: list[Delegation] = []
-    if person.delegate:
-        other = (i * 17 + 3) % users
-        other = other if other != i else (other + 1) % users
-        approve = i % 2 == 0
-        flags = (approve, True, True, True, False, True, approve, False, True)
-        out.append(Delegation("expense", Ref(other, "value"), flags))
-    out += _more_delegations(i, users, rng, forced)
-    return tuple(_refer_delegates(out, i, rng, forced))
+    out = list(base_delegation(tenant, person))
+    out += _more_delegations(i, users, draws, forced)
+    return tuple(_refer_delegates(out, i, draws, forced))
+
+
+def base_delegation(tenant: Tenant, person: Person) -> tuple[Delegation, ...]:
+    """The 5 % of users with an expense delegate (flags by parity)."""
+    i, users = person.index, tenant.users
+    if not person.delegate or users < 2:
+        return ()
+    other = (i * 17 + 3) % users
+    other = other if other != i else (other + 1) % users
+    approve = i % 2 == 0
+    flags = (approve, True, True, True, False, True, approve, False, True)
+    return (Delegation("expense", Ref(other, "value"), flags),)
 
 
 def _more_delegations(
-    index: int, users: int, rng: random.Random, forced: frozenset[str]
+    index: int, users: int, draws: Chances, forced: frozenset[str]
 ) -> list[Delegation]:
     """Delegations of every kind with random flags; all-true and all-false ones; temporary
     delegations whose window is over, open or still to come."""
 
     def other() -> Ref:
-        target = rng.randrange(users - 1)
+        target = draws.r.randrange(users - 1)
         return Ref(target if target < index else target + 1, "value")
 
     def flags() -> tuple[bool, ...]:
-        return tuple(rng.random() < 0.5 for _ in DELEGATE_FLAGS)
+        return draws.r.bits(len(DELEGATE_FLAGS))
 
     out: list[Delegation] = []
     kinds = list(DELEGATE_KINDS) if "delegates:all" in forced else []
-    if not kinds and rng.random() < 0.04:
-        kinds = rng.sample(DELEGATE_KINDS, rng.randint(1, 2))
+    if not kinds and draws.chance(0.03):
+        kinds = draws.r.sample(DELEGATE_KINDS, draws.r.randint(1, 2))
     out += [Delegation(kind, other(), flags()) for kind in kinds]
     for value in (True, False):
         if f"flags:{str(value).lower()}" in forced:
             out.append(Delegation("expense", other(), (value,) * len(DELEGATE_FLAGS)))
     when = [w for w in ("past", "current", "future") if f"temp:{w}" in forced]
-    if not when and rng.random() < 0.03:
-        when = [rng.choice(("past", "current", "future"))]
+    if not when and draws.chance(0.03):
+        when = [draws.r.choice(("past", "current", "future"))]
     for moment in when:
-        kind = rng.choice(DELEGATE_KINDS) if rng.random() < 0.3 else "expense"
+        kind = draws.r.choice(DELEGATE_KINDS) if draws.r.random() < 0.3 else "expense"
         grant = (True, *flags()[1:])  # a stand-in approver while someone is away
-        out.append(Delegation(kind, other(), grant, window(rng, moment)))
+        out.append(Delegation(kind, other(), grant, window(draws.r, moment)))
     return out
 
 
 def _refer_delegates(
-    delegations: list[Delegation], index: int, rng: random.Random, forced: frozenset[str]
+    delegations: list[Delegation], index: int, draws: Chances, forced: frozenset[str]
 ) -> list[Delegation]:
     """The first delegate named by employee number only, or by a reference to nobody."""
     by, target = None, None
-    if "delegate:number" in forced or rng.random() < 0.02:
+    if "delegate:number" in forced or draws.chance(0.01):
         by = "number"
     for style in ("value", "number"):
         if f"dangling:delegate:{style}" in forced:
             by, target = style, ghost(index)
-    if by is None and rng.random() < 0.01:
-        by, target = rng.choice(("value", "number")), ghost(index)
+    if by is None and draws.chance(0.01):
+        by, target = draws.r.choice(("value", "number")), ghost(index)
     if by is None:
         return delegations
     if not delegations:
@@ -286,7 +335,7 @@ def _refer_delegates(
 _PAST, _NOW, _LATER = dt.datetime(2018, 1, 1), dt.datetime(2024, 1, 1), dt.datetime(2080, 1, 1)
 
 
-def window(rng: random.Random, moment: str) -> tuple[dt.datetime, dt.datetime]:
+def window(rng: Draws, moment: str) -> tuple[dt.datetime, dt.datetime]:
     """A temporary delegation window that is over (ends before 2023), open (2024/25 until
     2080 or later) or to come (from 2080): fixed, so no wall clock changes the tenant."""
     start = {"past": _PAST, "current": _NOW, "future": _LATER}[moment]
@@ -301,9 +350,9 @@ def window(rng: random.Random, moment: str) -> tuple[dt.datetime, dt.datetime]:
 
 
 def _limits(
-    rng: random.Random, forced: frozenset[str], held: set[str], currency: str
+    rng: Draws, forced: frozenset[str], held: frozenset[str] | set[str], currency: str
 ) -> tuple[Limit, ...]:
-    """Approval limits for a quarter of the users holding an approver role of the table."""
+    """Approval limits of a user holding an approver role of the table."""
     types = [t for t, role in LIMIT_ROLES.items() if role in held]
     if not types:
         return ()
@@ -314,7 +363,7 @@ def _limits(
         out.append(Limit("authorizedApprover", types[0], 25000.0, currency, "US-East-Exp", 2, True))
     if "limit:cost" in forced:
         out.append(Limit("costObjectApprover", types[0], 10000.0, currency, "", 1, False))
-    if not out and rng.random() < 0.25:
+    if not out and not forced:
         for _ in range(rng.randint(1, 3)):
             holder = "authorizedApprover" if rng.random() < 0.7 else "costObjectApprover"
             group = "" if rng.random() < 0.5 else rng.choice(catalog.ROLE_GROUPS)
@@ -325,7 +374,9 @@ def _limits(
     return tuple(out)
 
 
-def _processor_access(rng: random.Random, forced: frozenset[str], held: set[str]) -> str | None:
+def _processor_access(
+    nibble: int, forced: frozenset[str], held: frozenset[str] | set[str]
+) -> str | None:
     """COMPLETE (all reports incl. returned), RESTRICTED, or null (not returned) for
     processors; nobody else (it "can only be modified if the user has one of" those roles)."""
     for value in ("COMPLETE", "RESTRICTED"):
@@ -333,26 +384,23 @@ def _processor_access(rng: random.Random, forced: frozenset[str], held: set[str]
             return value
     if not held & PROCESSOR_ROLES:
         return None
-    pick = rng.random()
-    return "COMPLETE" if pick < 0.4 else "RESTRICTED" if pick < 0.7 else None
+    return "COMPLETE" if nibble < 6 else "RESTRICTED" if nibble < 11 else None
 
 
-def _bi_manager(
-    tenant: Tenant, index: int, rng: random.Random, forced: frozenset[str]
-) -> Ref | None:
+def _bi_manager(tenant: Tenant, index: int, draws: Chances, forced: frozenset[str]) -> Ref | None:
     """The reporting (BI) manager: the manager, sometimes someone else, by number, nobody,
     or null (the documented examples show null)."""
     manager = tenant.manager_of(index)
     if manager is None:
         return None
-    pick = rng.random()
-    if "bi:null" in forced or (not forced and pick < 0.02):
+    pick = draws.uniform()
+    if "bi:null" in forced or (not forced and pick < 0.01):
         return None
-    if "bi:dangling" in forced or (not forced and pick < 0.03):
+    if "bi:dangling" in forced or (not forced and pick < 0.015):
         return Ref(ghost(index))
-    if "bi:number" in forced or (not forced and pick < 0.05):
+    if "bi:number" in forced or (not forced and pick < 0.025):
         return Ref(manager, "number")
     other = _other(manager + 1, (index, manager), tenant.users)
-    if other is not None and ("bi:other" in forced or (not forced and pick < 0.08)):
+    if other is not None and ("bi:other" in forced or (not forced and pick < 0.04)):
         return Ref(other)
     return Ref(manager)

@@ -97,6 +97,12 @@ def _emails(person: Person, name: str) -> list[dict[str, Any]]:
     return emails
 
 
+def utc_millis(stamp: dt.datetime) -> str:
+    """``2024-01-19T20:10:34.377Z`` for an aware UTC datetime (milliseconds truncated), the
+    shape of Concur's ``meta.lastModified``; isoformat is several times faster than strftime."""
+    return stamp.isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
 def _identity_meta(tenant: Tenant, person: Person) -> dict[str, Any]:
     created = _EPOCH_2015 + dt.timedelta(
         seconds=person.created_s, microseconds=person.index % 1_000_000
@@ -104,9 +110,8 @@ def _identity_meta(tenant: Tenant, person: Person) -> dict[str, Any]:
     modified = dt.datetime.fromtimestamp(tenant.last_modified(person.index), tz=dt.UTC)
     return {
         "resourceType": "User",
-        "created": created.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "lastModified": modified.strftime("%Y-%m-%dT%H:%M:%S.")
-        + f"{modified.microsecond // 1000:03d}Z",
+        "created": created.isoformat(timespec="microseconds")[:-6] + "Z",
+        "lastModified": utc_millis(modified),
         "version": 1 + person.index % 9,
         "location": f"{tenant.base_url}/profile/identity/v4.1/Users/{tenant.user_id(person.index)}",
     }

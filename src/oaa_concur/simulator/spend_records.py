@@ -17,10 +17,12 @@ from oaa_concur.simulator.access import (
     Delegation,
     Limit,
     Ref,
+    base_delegation,
+    base_kinds,
     draw_access,
 )
 from oaa_concur.simulator.people import Person
-from oaa_concur.simulator.records import employee_number
+from oaa_concur.simulator.records import employee_number, utc_millis
 
 if TYPE_CHECKING:
     from oaa_concur.simulator.tenant import Tenant
@@ -56,6 +58,8 @@ def spend_record(tenant: Tenant, person: Person, all_limits: bool = False) -> di
     i = person.index
     country, region, currency, locale, _ = catalog.PLACES[person.place]
     access = draw_access(tenant, person, currency)
+    if access is None:
+        return _plain_record(tenant, person, currency)
     record: dict[str, Any] = {
         "schemas": list(SPEND_SCHEMAS),
         "id": tenant.user_id(i),
@@ -85,6 +89,42 @@ def spend_record(tenant: Tenant, person: Person, all_limits: bool = False) -> di
     record[USER_PREF] = _user_preference(access)
     record |= {WORKFLOW_PREF: {}, INVOICE_PREF: {}, PAYROLL: {}}
     return record
+
+
+def _plain_record(tenant: Tenant, person: Person, currency: str) -> dict[str, Any]:
+    """The record of a user with the long-standing traits only (most users: kept cheap)."""
+    i = person.index
+    country, region, _, locale, _ = catalog.PLACES[person.place]
+    manager = tenant.manager_of(i)
+    kinds = base_kinds(tenant, person)
+    return {
+        "schemas": list(SPEND_SCHEMAS),
+        "id": tenant.user_id(i),
+        "meta": _spend_meta(tenant, i, tenant.last_modified(i)),
+        SPEND_USER: {
+            "reimbursementCurrency": currency,
+            "reimbursementType": "CONCUR_PAY",
+            "ledgerCode": "DEFAULT",
+            "country": country,
+            "stateProvince": region,
+            "locale": locale,
+            "testEmployee": person.test_employee,
+            "nonEmployee": person.non_employee,
+            "biManager": None if manager is None else ref(tenant, Ref(manager)),
+            "cashAdvanceAccountCode": None,
+            "budgetCountryCode": None,
+            "customData": [{"id": "orgUnit4", "value": ""}],
+        },
+        ROLE: {"roles": _roles(person)},
+        APPROVER: {
+            k: [{"approver": ref(tenant, Ref(t)), "primary": True}] for k, t in kinds.items()
+        },
+        DELEGATE: _delegates(tenant, base_delegation(tenant, person)),
+        USER_PREF: {"expenseAuditRequired": "REQUIRED"},
+        WORKFLOW_PREF: {},
+        INVOICE_PREF: {},
+        PAYROLL: {},
+    }
 
 
 def _roles(person: Person) -> list[dict[str, Any]]:
@@ -133,7 +173,7 @@ def _spend_meta(tenant: Tenant, index: int, modified: float) -> dict[str, Any]:
     return {
         "resourceType": "User",
         "created": None,
-        "lastModified": stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z",
+        "lastModified": utc_millis(stamp),
         "location": f"{tenant.base_url}/profile/spend/v4/Users/{tenant.user_id(index)}",
         "version": None,
     }
@@ -179,7 +219,7 @@ def _delegates(tenant: Tenant, delegations: Iterable[Delegation]) -> dict[str, A
 def iso_millis(stamp: dt.datetime) -> str:
     """ISO 8601 in UTC with milliseconds, as the "Temporary Delegate" examples
     (``2020-09-20T22:35:36.532Z``)."""
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+    return utc_millis(stamp)
 
 
 def _approver_limits(limits: Iterable[Limit]) -> dict[str, Any]:

@@ -55,6 +55,11 @@ class Tenant:
         self._hasher = hashlib.blake2b(key=rng.randbytes(16), digest_size=12)
         self._status = bytearray(rng.randbytes(users))
         self._lastmod = array("I", rng.randbytes(4 * users))
+        self.traits = bytearray(
+            random.Random(f"concur-simulator:{seed}:traits").randbytes(2 * users)
+        )
+        """Two random bytes per user for the access traits (``access.py``), from a stream of
+        their own so that the older per-index facts stay as they are."""
         self._reserve(seed, grow)
         for index, traits in FORCED.items():
             if index < users:
@@ -74,6 +79,7 @@ class Tenant:
         extra = random.Random(f"concur-simulator:{seed}:grown")
         self._status += extra.randbytes(grow)
         self._lastmod.frombytes(extra.randbytes(4 * grow))
+        self.traits += extra.randbytes(2 * grow)
 
     def _pick_strays(self, count: int) -> frozenset[int]:
         """``count`` users spread over the tenant whose ids start with a letter (so an
