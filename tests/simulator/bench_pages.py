@@ -133,7 +133,9 @@ async def measure(users: int, pages: int) -> list[str]:
     ]
     cursor[0] = None
     probe = orjson.dumps({"schemas": [SEARCH], "count": 1, "filter": 'id sw "a"'})
-    status, _ = await call("POST", "/profile/identity/v4.1/Users/.search", body=probe, headers=headers)
+    status, _ = await call(
+        "POST", "/profile/identity/v4.1/Users/.search", body=probe, headers=headers
+    )
     if status == 200:  # a simulator with the SCIM filter grammar
         started = time.process_time()
         await identity_page(0, 'id sw "a"')

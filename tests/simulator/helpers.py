@@ -48,7 +48,7 @@ def all_identity(
     seen: set[str] = set()
     cursor = None
     while True:
-        extra = {"cursor": cursor} if cursor else {}
+        extra: dict[str, Any] = {"cursor": cursor} if cursor else {}
         page = search(client, sim, headers, **body, **extra)
         assert page.status_code == 200, page.text
         data = page.json()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 # The seven scopes the connector asks for (Veza's Concur setup guide, veza-oaa.md §4.1) plus the
@@ -111,3 +112,5 @@ class SimulatorConfig:
     deprecations: tuple[Deprecation, ...] = ()
     """Endpoints answered with ``x-api-warn`` and ``sunset`` headers."""
     clock: Callable[[], float] = field(default=time.time, compare=False)
+    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, compare=False)
+    """How the server waits (latency, slow pages): non-blocking, injectable for tests."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -75,7 +74,7 @@ class FaultLayer:
         state.max_in_flight = max(state.max_in_flight, state.in_flight)
         try:
             if config.latency_s > 0:
-                await asyncio.sleep(config.latency_s)
+                await config.sleep(config.latency_s)
             if not await self._random_fault(route, scope, send):
                 await self.app(scope, receive, send)
         finally:
