@@ -299,6 +299,19 @@ def _default(knob: Knob) -> Any:
     return None if knob.is_flag or knob.multiple or isinstance(value, tuple) else value
 
 
+def _callback(knob: Knob) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """Converts the option's text into the field's value, so errors name the option."""
+
+    def convert(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value is None or knob.convert is None:
+            return value
+        if knob.multiple:
+            return tuple(knob.convert(v) for v in value)
+        return knob.convert(value)
+
+    return convert
+
+
 def options(command: F) -> F:
     """Add every knob's option to ``command``."""
     for knob in reversed(KNOBS):
@@ -311,23 +324,18 @@ def options(command: F) -> F:
             multiple=knob.multiple,
             default=default,
             show_default=default is not None,
+            callback=_callback(knob),
             help=knob.help,
         )(command)
     return command
 
 
-def build_config(opts: dict[str, Any]) -> SimulatorConfig:
-    """SimulatorConfig from the command's options (unset options keep the defaults)."""
-    values: dict[str, Any] = {}
-    for knob in KNOBS:
-        raw = opts.get(knob.param)
-        if raw is None or (knob.is_flag and not raw) or (knob.multiple and not raw):
-            continue
-        convert = knob.convert or (lambda x: x)
-        values[knob.field] = tuple(convert(v) for v in raw) if knob.multiple else convert(raw)
-    link = opts.get("deprecation_link")
-    if link and "deprecations" in values:
+def build_config(params: dict[str, Any]) -> SimulatorConfig:
+    """SimulatorConfig from the command's (converted) options; unset ones keep the defaults."""
+    values = {k.field: params[k.param] for k in KNOBS if params.get(k.param) is not None}
+    link = params.get("deprecation_link")
+    if link:
         values["deprecations"] = tuple(
-            dataclasses.replace(d, link=link) for d in values["deprecations"]
+            dataclasses.replace(d, link=link) for d in values.get("deprecations", ())
         )
     return SimulatorConfig(**values)
