@@ -133,3 +133,15 @@ def test_identity_get_one(sim: RunningSimulator, client: httpx.Client) -> None:
     assert one.json()["userName"] == sim.tenant.identity_user(42)["userName"]
     bad = client.get(f"{sim.api_url}/profile/identity/v4.1/Users/{uid[:-1]}0", headers=headers)
     assert bad.status_code == 404
+
+
+def test_v41_pages_carry_start_index(sim: RunningSimulator, client: httpx.Client) -> None:
+    """identity-search.md "Cursor" example: the second page of 100 has ``startIndex`` 101."""
+    headers = bearer(client, sim)
+    first = search(client, sim, headers, count=1000).json()
+    second = search(client, sim, headers, count=1000, cursor=first["nextCursor"]).json()
+    url = f"{sim.api_url}/profile/identity/v4.1/Users"
+    listed = client.get(url, params={"count": 100}, headers=headers).json()
+    after = client.get(url, params={"cursor": listed["nextCursor"]}, headers=headers).json()
+    assert (first["startIndex"], second["startIndex"]) == (1, 1001)
+    assert (listed["startIndex"], after["startIndex"]) == (1, 101)

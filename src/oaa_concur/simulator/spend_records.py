@@ -110,15 +110,13 @@ def _plain_record(tenant: Tenant, person: Person, currency: str) -> dict[str, An
             "locale": locale,
             "testEmployee": person.test_employee,
             "nonEmployee": person.non_employee,
-            "biManager": None if manager is None else ref(tenant, Ref(manager)),
+            "biManager": None if manager is None else _both(tenant, manager),
             "cashAdvanceAccountCode": None,
             "budgetCountryCode": None,
             "customData": [{"id": "orgUnit4", "value": ""}],
         },
         ROLE: {"roles": _roles(person)},
-        APPROVER: {
-            k: [{"approver": ref(tenant, Ref(t)), "primary": True}] for k, t in kinds.items()
-        },
+        APPROVER: {k: [{"approver": _both(tenant, t), "primary": True}] for k, t in kinds.items()},
         DELEGATE: _delegates(tenant, base_delegation(tenant, person)),
         USER_PREF: {"expenseAuditRequired": "REQUIRED"},
         WORKFLOW_PREF: {},
@@ -177,6 +175,10 @@ def _spend_meta(tenant: Tenant, index: int, modified: float) -> dict[str, Any]:
         "location": f"{tenant.base_url}/profile/spend/v4/Users/{tenant.user_id(index)}",
         "version": None,
     }
+
+
+def _both(tenant: Tenant, index: int) -> dict[str, str]:
+    return {"value": tenant.user_id(index), "employeeNumber": employee_number(index)}
 
 
 def ref(tenant: Tenant, target: Ref) -> dict[str, str]:
