@@ -1,5 +1,6 @@
-"""Who acts on a Spend user's items: approvers, delegates, approval limits, BI manager, and the
-processor's report access, as typed traits (``spend_records`` writes them out).
+"""Who acts on a Spend user's items: approvers, delegates (``delegations``), approval limits,
+BI manager, and the processor's report access, as typed traits (``access_types``;
+``spend_records`` writes them out).
 
 Documented in ``api-reference/user-provisioning/spend/v4.1.spend-user-retrieval.md``: sections
 "Approver Extension" and "Spend Approver" (seven kinds; "Only Report and Request support
@@ -18,50 +19,30 @@ indices by ``FORCED`` so that a 25-user tenant shows each of them.
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from oaa_concur.simulator import catalog
+from oaa_concur.simulator.access_types import (
+    APPROVER_KINDS,
+    GATE_BYTE,
+    LIMIT_ROLES,
+    NON_PRIMARY_KINDS,
+    PROCESSOR_ROLES,
+    Access,
+    Approval,
+    Chances,
+    Limit,
+    Ref,
+    ghost,
+)
+from oaa_concur.simulator.delegations import base_delegation, delegations
 from oaa_concur.simulator.draws import Draws
 from oaa_concur.simulator.people import Person
 
 if TYPE_CHECKING:
     from oaa_concur.simulator.tenant import Tenant
 
-APPROVER_KINDS: tuple[str, ...] = (
-    "report",
-    "cashAdvance",
-    "request",
-    "invoice",
-    "purchaseRequest",
-    "statement",
-    "budget",
-)
-NON_PRIMARY_KINDS = ("report", "request")
-DELEGATE_KINDS = ("expense", "payment", "purchaseRequest")
-# In the order the simulator has always written them (the doc's table sorts them by name).
-DELEGATE_FLAGS = (
-    "canApprove",
-    "canPrepare",
-    "canSubmit",
-    "canViewReceipt",
-    "canUseBi",
-    "canReceiveEmail",
-    "canReceiveApprovalEmail",
-    "canPrepareForApproval",
-    "canSubmitTravelRequest",
-)
-# approvalType -> the role it needs ("Spend Approver Limit Config" table).
-LIMIT_ROLES = {
-    "report": "EXP_APPROVER",
-    "request": "REQ_APPROVER",
-    "purchaseRequest": "INV_PURCH_REQ_APPROVER",
-    "payment": "INV_APPROVER",
-}
-PROCESSOR_ROLES = frozenset({"EXP_PROCESSOR", "EXP_PROCESSOR_AUDIT", "EXP_PROCESSOR_ADMIN"})
 _AMOUNTS = (500.0, 1000.0, 2500.0, 5000.0, 10000.0, 25000.0)
-_GHOST_BASE = 1 << 29  # tenant.GHOST_BASE: ids and employee numbers of nobody
-
 FORCED: dict[int, frozenset[str]] = {
     1: frozenset({"approvers:all", "temp:past", "limit:global"}),
     2: frozenset({"temp:current", "limit:group", "processor:COMPLETE"}),
@@ -75,50 +56,6 @@ FORCED: dict[int, frozenset[str]] = {
     11: frozenset({"bi:other", "dangling:delegate:value"}),
     12: frozenset({"bi:null"}),
 }
-
-
-class Ref(NamedTuple):
-    """A UserReference to user ``target`` (>= 2**29: nobody), written with ``by`` = "both"
-    (``value`` and ``employeeNumber``), "value" or "number" (``employeeNumber`` only)."""
-
-    target: int
-    by: str = "both"
-
-
-class Approval(NamedTuple):
-    kind: str
-    approver: Ref
-    primary: bool = True
-
-
-class Delegation(NamedTuple):
-    kind: str
-    delegate: Ref
-    flags: tuple[bool, ...]  # DELEGATE_FLAGS order
-    window: tuple[dt.datetime, dt.datetime] | None = None
-
-
-class Limit(NamedTuple):
-    """One "Spend Approver Limit Config"; ``holder`` is its list in the extension."""
-
-    holder: str  # "authorizedApprover" | "costObjectApprover"
-    approval_type: str
-    limit: float
-    currency: str
-    group: str  # "" is the global group
-    level: int
-    exception: bool
-
-
-class Access(NamedTuple):
-    """Typed, immutable records (NamedTuples: a Spend page builds a hundred of them, and
-    frozen dataclasses cost several times as much to create)."""
-
-    approvals: tuple[Approval, ...]
-    delegations: tuple[Delegation, ...]
-    limits: tuple[Limit, ...]
-    processor_access: str | None
-    bi_manager: Ref | None
 
 
 def draw_access(tenant: Tenant, person: Person, currency: str) -> Access | None:
@@ -145,37 +82,14 @@ def draw_access(tenant: Tenant, person: Person, currency: str) -> Access | None:
     chances = Chances(draws)
     return Access(
         approvals=_approvals(tenant, person, chances, forced),
-        delegations=_delegations(tenant, person, chances, forced),
+        delegations=delegations(tenant, person, chances, forced),
         limits=limits,
         processor_access=processor,
         bi_manager=_bi_manager(tenant, i, chances, forced),
     )
 
 
-GATE_BYTE = 13  # of 256: the share of users that draw the rarer traits
-GATE = GATE_BYTE / 256
 _NONE: frozenset[str] = frozenset()
-
-
-class Chances:
-    """The rarer traits are drawn only for a ``GATE`` share of users (and the forced ones),
-    which keeps a Spend page fast; ``chance(p)`` still gives each trait the overall rate
-    ``p`` (so traits cluster on those users)."""
-
-    def __init__(self, draws: Draws) -> None:
-        self.r = draws
-
-    def chance(self, p: float) -> bool:
-        return self.r.random() * GATE < p
-
-    def uniform(self) -> float:
-        """Uniform in [0, GATE): compare with overall rates."""
-        return self.r.random() * GATE
-
-
-def ghost(index: int) -> int:
-    """The nobody that user ``index``'s dangling references point at."""
-    return _GHOST_BASE + index
 
 
 def _managers(tenant: Tenant) -> int:
@@ -255,98 +169,6 @@ def _dangle_approver(
         else a
         for a in approvals
     ]
-
-
-def _delegations(
-    tenant: Tenant, person: Person, draws: Chances, forced: frozenset[str]
-) -> tuple[Delegation, ...]:
-    i, users = person.index, tenant.users
-    if users < 2:
-        return ()
-    out = list(base_delegation(tenant, person))
-    out += _more_delegations(i, users, draws, forced)
-    return tuple(_refer_delegates(out, i, draws, forced))
-
-
-def base_delegation(tenant: Tenant, person: Person) -> tuple[Delegation, ...]:
-    """The 5 % of users with an expense delegate (flags by parity)."""
-    i, users = person.index, tenant.users
-    if not person.delegate or users < 2:
-        return ()
-    other = (i * 17 + 3) % users
-    other = other if other != i else (other + 1) % users
-    approve = i % 2 == 0
-    flags = (approve, True, True, True, False, True, approve, False, True)
-    return (Delegation("expense", Ref(other, "value"), flags),)
-
-
-def _more_delegations(
-    index: int, users: int, draws: Chances, forced: frozenset[str]
-) -> list[Delegation]:
-    """Delegations of every kind with random flags; all-true and all-false ones; temporary
-    delegations whose window is over, open or still to come."""
-
-    def other() -> Ref:
-        target = draws.r.randrange(users - 1)
-        return Ref(target if target < index else target + 1, "value")
-
-    def flags() -> tuple[bool, ...]:
-        return draws.r.bits(len(DELEGATE_FLAGS))
-
-    out: list[Delegation] = []
-    kinds = list(DELEGATE_KINDS) if "delegates:all" in forced else []
-    if not kinds and draws.chance(0.03):
-        kinds = draws.r.sample(DELEGATE_KINDS, draws.r.randint(1, 2))
-    out += [Delegation(kind, other(), flags()) for kind in kinds]
-    for value in (True, False):
-        if f"flags:{str(value).lower()}" in forced:
-            out.append(Delegation("expense", other(), (value,) * len(DELEGATE_FLAGS)))
-    when = [w for w in ("past", "current", "future") if f"temp:{w}" in forced]
-    if not when and draws.chance(0.03):
-        when = [draws.r.choice(("past", "current", "future"))]
-    for moment in when:
-        kind = draws.r.choice(DELEGATE_KINDS) if draws.r.random() < 0.3 else "expense"
-        grant = (True, *flags()[1:])  # a stand-in approver while someone is away
-        out.append(Delegation(kind, other(), grant, window(draws.r, moment)))
-    return out
-
-
-def _refer_delegates(
-    delegations: list[Delegation], index: int, draws: Chances, forced: frozenset[str]
-) -> list[Delegation]:
-    """The first delegate named by employee number only, or by a reference to nobody."""
-    by, target = None, None
-    if "delegate:number" in forced or draws.chance(0.01):
-        by = "number"
-    for style in ("value", "number"):
-        if f"dangling:delegate:{style}" in forced:
-            by, target = style, ghost(index)
-    if by is None and draws.chance(0.01):
-        by, target = draws.r.choice(("value", "number")), ghost(index)
-    if by is None:
-        return delegations
-    if not delegations:
-        delegations = [Delegation("expense", Ref(0 if index else 1), (True,) * 9)]
-    first = delegations[0]
-    ref = Ref(first.delegate.target if target is None else target, by)
-    return [Delegation(first.kind, ref, first.flags, first.window), *delegations[1:]]
-
-
-_PAST, _NOW, _LATER = dt.datetime(2018, 1, 1), dt.datetime(2024, 1, 1), dt.datetime(2080, 1, 1)
-
-
-def window(rng: Draws, moment: str) -> tuple[dt.datetime, dt.datetime]:
-    """A temporary delegation window that is over (ends before 2023), open (2024/25 until
-    2080 or later) or to come (from 2080): fixed, so no wall clock changes the tenant."""
-    start = {"past": _PAST, "current": _NOW, "future": _LATER}[moment]
-    start += dt.timedelta(days=rng.randrange(1500 if moment != "current" else 500))
-    start += dt.timedelta(milliseconds=rng.randrange(86_400_000))
-    if moment == "current":
-        end = _LATER + dt.timedelta(days=rng.randrange(3650))
-    else:
-        end = start + dt.timedelta(days=1 + rng.randrange(300))
-    end += dt.timedelta(milliseconds=rng.randrange(86_400_000))
-    return start.replace(tzinfo=dt.UTC), end.replace(tzinfo=dt.UTC)
 
 
 def _limits(

@@ -10,17 +10,16 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from oaa_concur.simulator import catalog
-from oaa_concur.simulator.access import (
+from oaa_concur.simulator.access import base_kinds, draw_access
+from oaa_concur.simulator.access_types import (
     DELEGATE_FLAGS,
     Access,
     Approval,
     Delegation,
     Limit,
     Ref,
-    base_delegation,
-    base_kinds,
-    draw_access,
 )
+from oaa_concur.simulator.delegations import base_delegation
 from oaa_concur.simulator.people import Person
 from oaa_concur.simulator.records import employee_number, utc_millis
 

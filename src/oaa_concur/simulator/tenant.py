@@ -7,6 +7,7 @@ import random
 import re
 import uuid
 from array import array
+from collections.abc import Callable
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -70,7 +71,8 @@ class Tenant:
         self.case_exact_ids = stray > 0 and stray_style == "case"
         self.stray_style = stray_style
         self.stray = self._pick_strays(stray)
-        self.person = lru_cache(maxsize=8192)(self._person)
+        self._people = lru_cache(maxsize=8192)(self._person)
+        self.person: Callable[[int], Person] = self._people
         self.user_id = lru_cache(maxsize=65536)(self.user_id)  # type: ignore[method-assign]
 
     def _reserve(self, seed: int, grow: int) -> None:
@@ -232,7 +234,7 @@ class Tenant:
         count = max(0, min(count, self.capacity - self.users))
         old, self.users = self.users, self.users + count
         if count:
-            self.person.cache_clear()  # some users became managers (and approvers)
+            self._people.cache_clear()  # some users became managers (and approvers)
             if "spend_order" in self.__dict__:
                 self.spend_order.extend(i for i in range(old, self.users) if self.has_spend(i))
             self.version += 1
