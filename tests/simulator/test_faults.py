@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from oaa_concur.simulator import RunningSimulator, SimulatorConfig, running_simulator
-from tests.simulator.helpers import bearer, search
+from tests.simulator.helpers import HoldUntil, bearer, concurrent_spend, search
 
 
 @pytest.fixture
@@ -98,23 +98,20 @@ def test_malformed_pages(client: httpx.Client) -> None:
     assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
 
 
-async def _concurrent(sim: RunningSimulator, headers: dict[str, str], n: int) -> list[int]:
-    async with httpx.AsyncClient(timeout=10) as aclient:
-        url = f"{sim.api_url}/profile/spend/v4.1/Users"
-        responses = await asyncio.gather(*(aclient.get(url, headers=headers) for _ in range(n)))
-    return [r.status_code for r in responses]
-
-
 def test_concurrency_limit_answers_429(client: httpx.Client) -> None:
-    config = SimulatorConfig(users=20, concurrency_limit=1, latency_s=0.2)
+    hold = HoldUntil(lambda state: state.faults["busy"] >= 2)
+    config = SimulatorConfig(users=20, concurrency_limit=1, latency_s=0.2, sleep=hold)
     with running_simulator(config) as sim:
-        statuses = asyncio.run(_concurrent(sim, bearer(client, sim), 3))
+        hold.state = sim.state
+        statuses = asyncio.run(concurrent_spend(sim, bearer(client, sim), 3))
     assert sorted(statuses) == [200, 429, 429]
     assert sim.state.faults["busy"] == 2
 
 
 def test_latency_does_not_block_other_requests(client: httpx.Client) -> None:
-    with running_simulator(SimulatorConfig(users=20, latency_s=0.2)) as sim:
-        statuses = asyncio.run(_concurrent(sim, bearer(client, sim), 4))
+    hold = HoldUntil(lambda state: state.in_flight >= 4)
+    with running_simulator(SimulatorConfig(users=20, latency_s=0.2, sleep=hold)) as sim:
+        hold.state = sim.state
+        statuses = asyncio.run(concurrent_spend(sim, bearer(client, sim), 4))
     assert statuses == [200] * 4
-    assert sim.state.max_in_flight == 4  # all four were sleeping at once
+    assert sim.state.max_in_flight == 4  # all four were waiting at once

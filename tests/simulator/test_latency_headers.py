@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from oaa_concur.simulator import RunningSimulator, SimulatorConfig, running_simulator
+from oaa_concur.simulator import SimulatorConfig, running_simulator
 from oaa_concur.simulator.config import Deprecation
-from tests.simulator.helpers import bearer, search
+from tests.simulator.helpers import HoldUntil, bearer, concurrent_spend, search
 
 
 @pytest.fixture(scope="module")
@@ -60,28 +60,13 @@ def test_server_time_is_flat_plus_per_record(http: httpx.Client) -> None:
 
 def test_waits_do_not_block_other_requests(http: httpx.Client) -> None:
     """Four per-record waits are in progress at once: the server does not block on them."""
-    holder: dict[str, RunningSimulator] = {}
-
-    async def until_all_waiting(seconds: float) -> None:
-        for _ in range(100_000):  # bounded: a blocked server fails the test, not hangs it
-            if holder["sim"].state.in_flight >= 4:
-                return
-            await asyncio.sleep(0)
-
-    config = SimulatorConfig(users=50, latency_per_record_s=0.001, sleep=until_all_waiting)
+    hold = HoldUntil(lambda state: state.in_flight >= 4)
+    config = SimulatorConfig(users=50, latency_per_record_s=0.001, sleep=hold)
     with running_simulator(config) as sim:
-        holder["sim"] = sim
+        hold.state = sim.state
         headers = bearer(http, sim)
 
-        async def four() -> list[int]:
-            async with httpx.AsyncClient(timeout=10) as client:
-                url = f"{sim.api_url}/profile/spend/v4.1/Users"
-                answers = await asyncio.gather(
-                    *(client.get(url, headers=headers) for _ in range(4))
-                )
-            return [a.status_code for a in answers]
-
-        statuses = asyncio.run(four())
+        statuses = asyncio.run(concurrent_spend(sim, headers, 4))
     assert statuses == [200] * 4 and sim.state.max_in_flight == 4
 
 
