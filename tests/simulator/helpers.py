@@ -69,12 +69,14 @@ class HoldUntil:
     def __init__(self, ready: Callable[[SimulatorState], bool]) -> None:
         self.ready = ready
         self.state: SimulatorState | None = None
+        self.released = False  # latched: the last to arrive may finish before the others look
 
     async def __call__(self, seconds: float) -> None:
-        for _ in range(100_000):  # bounded: a blocked server fails the test, not hangs it
-            if self.state is not None and self.ready(self.state):
+        for _ in range(5000):  # bounded: a blocked server fails the test, not hangs it
+            if self.released or (self.state is not None and self.ready(self.state)):
+                self.released = True
                 return
-            await asyncio.sleep(0)
+            await asyncio.sleep(0.001)  # a poll that lets the GIL go, not a modelled delay
 
 
 async def concurrent_spend(sim: RunningSimulator, headers: dict[str, str], n: int) -> list[int]:

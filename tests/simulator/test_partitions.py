@@ -167,3 +167,17 @@ def _spend_total(http: httpx.Client, sim: RunningSimulator, headers: dict[str, s
     url = f"{sim.api_url}/profile/spend/v4.1/Users"
     total: int = http.get(url, params={"count": 1}, headers=headers).json()["totalResults"]
     return total
+
+
+def test_totals_are_remembered_for_a_bounded_number_of_filters() -> None:
+    """A client looking users up one filter at a time must not grow the server."""
+    tenant = Tenant(300, seed=4)
+    index = PrefixIndex(tenant)
+    cache: dict[tuple[str, int], int] = {}
+    for k in range(plans.CACHED_TOTALS + 40):
+        scan = plans.plan(f'active eq true and externalId ne "EXT-{k:07d}"', tenant, lambda: index)
+        lookup = plans.plan(f'userName eq "nobody{k}"', tenant, lambda: index)
+        assert plans.total(lookup, tenant, cache) == 0
+        expected = sum(tenant.is_active(i) and (i % 3 == 0 or i != k) for i in range(300))
+        assert plans.total(scan, tenant, cache) == expected
+    assert len(cache) == plans.CACHED_TOTALS

@@ -102,15 +102,24 @@ def page(query: Plan, tenant: Tenant, start: int, count: int) -> tuple[list[int]
     return hits, next(found, None)
 
 
+CACHED_TOTALS = 256
+
+
 def total(query: Plan, tenant: Tenant, cache: dict[tuple[str, int], int]) -> int:
-    """totalResults: counted once per (filter, tenant version), cheap when the plan is exact."""
+    """totalResults: free when the plan is exact, counted directly over a few candidates, else
+    counted once per (filter, tenant version) and kept for the last ``CACHED_TOTALS`` filters
+    (so a client that looks users up one by one does not grow the server)."""
     if query.candidates is None and query.predicate is None:
         return tenant.users
     if query.predicate is None:
         assert query.candidates is not None
         return bisect.bisect_left(query.candidates, tenant.users)
+    if query.candidates is not None and len(query.candidates) <= 1000:
+        return sum(1 for _ in matches(query, tenant, 0))
     key = (query.text, tenant.version)
     if key not in cache:
+        while len(cache) >= CACHED_TOTALS:
+            del cache[next(iter(cache))]
         cache[key] = sum(1 for _ in matches(query, tenant, 0))
     return cache[key]
 
