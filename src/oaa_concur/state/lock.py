@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from oaa_concur.errors import LockedError
-from oaa_concur.state.files import ensure_private_dir
+from oaa_concur.state.files import ensure_private_dir, open_private
 
 LOCK_NAME = "oaa-concur.lock"
 
@@ -23,8 +23,8 @@ def state_lock(state_dir: Path) -> Iterator[Path]:
     waiting. The lock is not re-entrant: a second hold, even in the same process, is refused.
     """
     ensure_private_dir(state_dir)
-    path = (state_dir / LOCK_NAME).resolve()
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    path = state_dir / LOCK_NAME
+    fd = open_private(path, os.O_RDWR | os.O_CREAT)  # a planted symlink is refused
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
