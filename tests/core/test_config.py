@@ -60,7 +60,7 @@ def test_config_file_with_a_secret_is_refused(tmp_path: Path) -> None:
     ("text", "expected"),
     [
         ("concurrency = [", "is not valid TOML"),
-        ('concurrency = "many"', "wrong type"),
+        ('concurrency = "many"', "sets 'concurrency' to a string, but it must be an integer"),
         ("concurrency = 0", "at least 1"),
         ('log_format = "xml"', "text or json"),
         ("max_shrink = 5", "between 0 and 1"),
