@@ -16,15 +16,23 @@
 Base URLs are scheme + host only (Concur's geolocation, concur-api.md §1); HTTPS is required
 except on loopback addresses; TLS verification stays on; ``HTTPS_PROXY``/``NO_PROXY`` are
 honoured through httpx's ``trust_env`` (design.md §3.6).
+
+Trust and bounds (design.md §3.1, issue 11): a request goes only to a ``TrustedHosts`` host
+(``UntrustedHost`` otherwise, before a byte is sent). Every body is streamed and stopped at
+``Bounds.max_response_bytes`` (decoded bytes, so a gzip bomb stops too); every attempt runs
+under a wall-clock deadline (httpx's timeouts are per read: a body dripping one byte every few
+seconds never trips them) and, if set, the run's. A breach is ``ResponseRefused`` (an
+``IncompleteDiscovery``): not retried, the page fails and so does the run.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import re
 import ssl
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -33,10 +41,23 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
-from oaa_concur.errors import ClientError, ConfigError, MalformedResponse, RetriableError
+from oaa_concur.config import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_REQUEST_DEADLINE_S,
+    MIB,
+)
+from oaa_concur.errors import (
+    ClientError,
+    ConcurError,
+    ConfigError,
+    IncompleteDiscovery,
+    MalformedResponse,
+    RetriableError,
+)
 from oaa_concur.models import RunStats
 from oaa_concur.retry import Retrier, RetryPolicy, Transient
-from oaa_concur.runtime import Runtime
+from oaa_concur.runtime import Clock, Runtime
+from oaa_concur.safetext import one_line
 
 T = TypeVar("T")
 CONCUR_POLICY = RetryPolicy()
@@ -90,6 +111,148 @@ def check_base(url: str) -> str:
     raise ConfigError(
         f"Refusing {base}: Concur must be reached over HTTPS (plain HTTP only on loopback)",
         "use an https:// URL",
+    )
+
+
+DOCUMENTED_DOMAINS = ("concursolutions.com", "concurcdc.cn")
+"""Concur's base URIs (platform/base-uris.md: ``*.api.concursolutions.com``; the China data
+center ``cn.api.concurcdc.cn`` was removed from that page on 2025-10-14 but a China tenant may
+still be handed it, notes-concur.md §4.3)."""
+
+
+class UntrustedHost(ConcurError):
+    """A geolocation outside the trusted hosts: nothing was, or will be, sent there."""
+
+
+class ResponseRefused(IncompleteDiscovery):
+    """A response over a bound (too large, too slow, past the run's deadline): not retried."""
+
+
+def _host_of(name: str) -> str:
+    host = urlsplit(normalise_base(name)).hostname
+    assert host is not None  # normalise_base refuses a URL without one
+    return host
+
+
+def _documented(host: str) -> bool:
+    return any(host == d or host.endswith("." + d) for d in DOCUMENTED_DOMAINS)
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedHosts:
+    """Where Concur credentials may go (design.md §3.1): https under ``DOCUMENTED_DOMAINS``,
+    the host name of ``CONCUR_URL`` as the user set it (any port: the simulator answers tokens
+    and data on two loopback ports), and the hosts the user named (``--trust-host``)."""
+
+    landing: str
+    named: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, concur_url: str, named: Iterable[str] = ()) -> TrustedHosts:
+        """From the settings; ConfigError for a CONCUR_URL or named host that is no URL."""
+        return cls(_host_of(check_base(concur_url)), frozenset(_host_of(n) for n in named))
+
+    def trusts(self, base: str) -> bool:
+        """``base`` (scheme + host, from ``check_base``) may receive credentials."""
+        parts = urlsplit(base)
+        host = parts.hostname or ""
+        if host == self.landing or host in self.named:
+            return True
+        return parts.scheme == "https" and _documented(host)
+
+    def check(self, url: str, origin: str) -> str:
+        """The base of ``url`` if trusted; else ``UntrustedHost`` naming ``origin``."""
+        try:
+            base = check_base(url)
+        except ConfigError:
+            base = None
+        if base is not None and self.trusts(base):
+            return base
+        shown = base or repr(one_line(url)[:200])
+        host = urlsplit(base).hostname if base else None
+        raise UntrustedHost(
+            f"Refusing the Concur geolocation {shown} from {origin}: it is not a documented "
+            "Concur host (https under concursolutions.com or concurcdc.cn) nor the host of "
+            "CONCUR_URL, so no credential was sent there",
+            f"if it is a genuine Concur data center, trust it with --trust-host {host} or "
+            "OAA_CONCUR_TRUSTED_HOSTS"
+            if host
+            else "check CONCUR_URL and the credentials file; report it to SAP Concur",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """What one Concur answer may cost (settings ``max_response_bytes``,
+    ``request_deadline_s``, ``run_deadline_s``)."""
+
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    request_deadline_s: float = DEFAULT_REQUEST_DEADLINE_S
+    run_deadline_s: float | None = None
+
+
+class _Deadline:
+    """The time one attempt may take: the request deadline, or less if the run's ends first."""
+
+    def __init__(self, bounds: Bounds, clock: Clock) -> None:
+        self.bounds = bounds
+        self.clock = clock
+        run = bounds.run_deadline_s
+        self.run_ends = clock() + run if run is not None else None
+
+    def limit(self, what: str) -> tuple[float, bool]:
+        """(seconds, whether the run's deadline is what binds); refused once it has passed."""
+        request = self.bounds.request_deadline_s
+        if self.run_ends is None:
+            return request, False
+        left = self.run_ends - self.clock()
+        if left <= 0:
+            raise self.breach(what, by_run=True)
+        return (left, True) if left < request else (request, False)
+
+    def breach(self, what: str, *, by_run: bool) -> ResponseRefused:
+        if by_run:
+            return ResponseRefused(
+                f"The run passed its deadline of {self.bounds.run_deadline_s:g} s during {what}",
+                "nothing was pushed; raise run_deadline_s or find out why Concur is slow",
+            )
+        return ResponseRefused(
+            f"Concur did not finish answering {what} within {self.bounds.request_deadline_s:g} s",
+            "nothing was pushed; run again later (a server that trickles its answer is refused)",
+        )
+
+
+def _too_large(what: str, cap: int) -> ResponseRefused:
+    return ResponseRefused(
+        f"Concur's answer to {what} is larger than {cap / MIB:g} MiB and was cut off",
+        "nothing was pushed; raise max_response_bytes only if Concur's pages are really that large",
+    )
+
+
+async def _capped_body(response: httpx.Response, cap: int, what: str) -> bytes:
+    """The decoded body, refused as soon as it passes ``cap`` bytes (or says it will)."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > cap:
+        raise _too_large(what, cap)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > cap:
+            raise _too_large(what, cap)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _with_body(streamed: httpx.Response, body: bytes) -> httpx.Response:
+    """A read response for ``classify``: the decoded body, minus the encoding it had."""
+    headers = streamed.headers
+    if "content-encoding" in headers:
+        headers = httpx.Headers(
+            [(k, v) for k, v in headers.raw if k.lower() != b"content-encoding"]
+        )
+    return httpx.Response(
+        streamed.status_code, headers=headers, content=body, request=streamed.request
     )
 
 
@@ -193,12 +356,17 @@ class HttpClient:
         stats: RunStats,
         runtime: Runtime,
         *,
+        trust: TrustedHosts,
+        bounds: Bounds = Bounds(),
         timeout_s: float = 60.0,
         ca_bundle: Path | None = None,
         policy: RetryPolicy = CONCUR_POLICY,
         max_connections: int = 16,
     ) -> None:
         self.stats = stats
+        self.trust = trust
+        self.bounds = bounds
+        self._deadline = _Deadline(bounds, runtime.clock)
         self.retrier = Retrier(policy, transient, runtime, on_retry=self._count)
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 15.0)),
@@ -237,14 +405,19 @@ class HttpClient:
         params: dict[str, Any] | None = None,
     ) -> JsonResponse:
         """One attempt, classified; ``what`` names the request in errors ("GET /profile/...")."""
+        self.trust.check(url, "an API call")  # TokenManager checked it already: belt and braces
         content = orjson.dumps(json_body) if json_body is not None else None
         if content is not None:
             headers = {**(headers or {}), "Content-Type": "application/json"}
         self.stats.requests += 1
+        limit, by_run = self._deadline.limit(what)
         try:
-            response = await self._client.request(
-                method, url, headers=headers, content=content, data=form, params=params
-            )
+            async with asyncio.timeout(limit):
+                response = await self._read(
+                    method, url, what, headers=headers, content=content, data=form, params=params
+                )
+        except TimeoutError:
+            raise self._deadline.breach(what, by_run=by_run) from None
         except httpx.TimeoutException:
             raise RetriableError(f"Concur did not answer {what} in time", _AGAIN) from None
         except httpx.TransportError as exc:
@@ -252,6 +425,13 @@ class HttpClient:
                 f"The connection to Concur failed during {what} ({type(exc).__name__})", _AGAIN
             ) from None
         return classify(response, what)
+
+    async def _read(self, method: str, url: str, what: str, **kwargs: Any) -> httpx.Response:
+        """Stream the answer and read at most ``max_response_bytes`` of it; leaving the block
+        early closes the connection, so the rest of an oversized body is never received."""
+        async with self._client.stream(method, url, **kwargs) as streamed:
+            body = await _capped_body(streamed, self.bounds.max_response_bytes, what)
+        return _with_body(streamed, body)
 
 
 class TokenSource(Protocol):
