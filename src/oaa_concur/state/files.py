@@ -88,6 +88,15 @@ def _check_owner_and_mode(path: Path, info: os.stat_result, what: str, mode: int
         )
 
 
+def refuse_symlinks_in(directory: Path) -> None:
+    """Refuse a state directory holding any symlink: it must hold its own files (a planted
+    ``snapshots.sqlite`` link would put personal data wherever it points)."""
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if entry.is_symlink():
+                refuse_symlink(Path(entry.path))
+
+
 def refuse_symlink(path: Path) -> None:
     """ConfigError if ``path`` is a symbolic link (checked before a library opens it)."""
     if path.is_symlink():
