@@ -13,14 +13,8 @@ import pytest
 import trustme
 
 from oaa_concur.concur.auth import jwt_payload, parse_token_response
-from oaa_concur.concur.http import (
-    HttpClient,
-    TrustedHosts,
-    UntrustedHost,
-    check_base,
-    classify,
-    tls_verify,
-)
+from oaa_concur.concur.hosts import TrustedHosts, UntrustedHost, check_base
+from oaa_concur.concur.http import HttpClient, classify, tls_verify
 from oaa_concur.concur.oauth_errors import oauth_error
 from oaa_concur.errors import ClientError, ConfigError, MalformedResponse, RetriableError
 from oaa_concur.models import RunStats

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from oaa_concur.concur.http import TrustedHosts, UntrustedHost
+from oaa_concur.concur.hosts import TrustedHosts, UntrustedHost
 from oaa_concur.errors import ConfigError
 from oaa_concur.simulator import SimulatorConfig, running_simulator
 from oaa_concur.state.credentials import CredentialStore, StoredCredentials, fingerprint

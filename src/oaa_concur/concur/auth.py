@@ -27,7 +27,8 @@ from typing import Any
 import orjson
 
 from oaa_concur import redact
-from oaa_concur.concur.http import HttpClient, TrustedHosts, UntrustedHost, normalise_base
+from oaa_concur.concur.hosts import TrustedHosts, UntrustedHost, normalise_base
+from oaa_concur.concur.http import HttpClient
 from oaa_concur.concur.oauth_errors import oauth_error
 from oaa_concur.config import Secrets
 from oaa_concur.errors import ClientError, ConcurAuthError, ConcurError, ConfigError

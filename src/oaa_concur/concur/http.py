@@ -13,12 +13,11 @@
     ConcurApi.get/post  -> every attempt takes the CURRENT access token from the TokenSource;
                            one 401 per call -> one refresh + one resend (design.md §3.4)
 
-Base URLs are scheme + host only (Concur's geolocation, concur-api.md §1); HTTPS is required
-except on loopback addresses; TLS verification stays on; ``HTTPS_PROXY``/``NO_PROXY`` are
-honoured through httpx's ``trust_env`` (design.md §3.6).
+TLS verification stays on; ``HTTPS_PROXY``/``NO_PROXY`` are honoured through httpx's
+``trust_env`` (design.md §3.6).
 
-Trust and bounds (design.md §3.1, issue 11): a request goes only to a ``TrustedHosts`` host
-(``UntrustedHost`` otherwise, before a byte is sent). Every body is streamed and stopped at
+Trust and bounds (design.md §3.1, issue 11): a request goes only to a host ``hosts.TrustedHosts``
+trusts (``UntrustedHost`` otherwise, before a byte is sent). Every body is streamed and stopped at
 ``Bounds.max_response_bytes`` (decoded bytes, so a gzip bomb stops too); every attempt runs
 under a wall-clock deadline (httpx's timeouts are per read: a body dripping one byte every few
 seconds never trips them) and, if set, the run's. A breach is ``ResponseRefused`` (an
@@ -28,19 +27,17 @@ seconds never trips them) and, if set, the run's. A breach is ``ResponseRefused`
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import re
 import ssl
 import uuid
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
-from urllib.parse import urlsplit
 
 import httpx
 import orjson
 
+from oaa_concur.concur.hosts import TrustedHosts
 from oaa_concur.config import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_REQUEST_DEADLINE_S,
@@ -48,7 +45,6 @@ from oaa_concur.config import (
 )
 from oaa_concur.errors import (
     ClientError,
-    ConcurError,
     ConfigError,
     IncompleteDiscovery,
     MalformedResponse,
@@ -57,128 +53,15 @@ from oaa_concur.errors import (
 from oaa_concur.models import RunStats
 from oaa_concur.retry import Retrier, RetryPolicy, Transient
 from oaa_concur.runtime import Clock, Runtime
-from oaa_concur.safetext import one_line
 
 T = TypeVar("T")
 CONCUR_POLICY = RetryPolicy()
 
 USER_AGENT = "oaa-concur/0.1 (+https://github.com/oaa-concur)"
-_LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
-_HOST = re.compile(r"^[a-z0-9._-]+$|^[0-9a-f:.]+$")  # a DNS name, IPv4 or (unbracketed) IPv6
-
-
-def normalise_base(url: str) -> str:
-    """``https://us.api.concursolutions.com/oauth2/v0/token`` -> ``https://us.api...com``.
-
-    One documented sample (S4 company-refresh-tool.md) shows a geolocation with the token path
-    still on it; any path, query or trailing slash is dropped. A bare host gets ``https://``.
-    """
-    text = url.strip()
-    if "://" not in text:
-        text = "https://" + text
-    try:
-        parts = urlsplit(text)
-        port = f":{parts.port}" if parts.port else ""  # ValueError: out of range, not a number
-    except ValueError:
-        parts, port = urlsplit(""), ""
-    if not parts.hostname:
-        raise ConfigError(
-            f"{url!r} is not a URL", "give a URL like https://us2.api.concursolutions.com"
-        )
-    host = parts.hostname.lower()
-    if not _HOST.match(host):
-        raise ConfigError(f"{url!r} does not name a valid host", "check the URL for typos")
-    if ":" in host:
-        host = f"[{host}]"
-    return f"{parts.scheme.lower()}://{host}{port}"
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_base(url: str) -> str:
-    """Normalise ``url`` and refuse plain HTTP to anything but a loopback address."""
-    base = normalise_base(url)
-    parts = urlsplit(base)
-    if parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.hostname or "")):
-        return base
-    raise ConfigError(
-        f"Refusing {base}: Concur must be reached over HTTPS (plain HTTP only on loopback)",
-        "use an https:// URL",
-    )
-
-
-DOCUMENTED_DOMAINS = ("concursolutions.com", "concurcdc.cn")
-"""Concur's base URIs (platform/base-uris.md: ``*.api.concursolutions.com``; the China data
-center ``cn.api.concurcdc.cn`` was removed from that page on 2025-10-14 but a China tenant may
-still be handed it, notes-concur.md §4.3)."""
-
-
-class UntrustedHost(ConcurError):
-    """A geolocation outside the trusted hosts: nothing was, or will be, sent there."""
 
 
 class ResponseRefused(IncompleteDiscovery):
     """A response over a bound (too large, too slow, past the run's deadline): not retried."""
-
-
-def _host_of(name: str) -> str:
-    host = urlsplit(normalise_base(name)).hostname
-    assert host is not None  # normalise_base refuses a URL without one
-    return host
-
-
-def _documented(host: str) -> bool:
-    return any(host == d or host.endswith("." + d) for d in DOCUMENTED_DOMAINS)
-
-
-@dataclass(frozen=True, slots=True)
-class TrustedHosts:
-    """Where Concur credentials may go (design.md §3.1): https under ``DOCUMENTED_DOMAINS``,
-    the host name of ``CONCUR_URL`` as the user set it (any port: the simulator answers tokens
-    and data on two loopback ports), and the hosts the user named (``--trust-host``)."""
-
-    landing: str
-    named: frozenset[str] = frozenset()
-
-    @classmethod
-    def of(cls, concur_url: str, named: Iterable[str] = ()) -> TrustedHosts:
-        """From the settings; ConfigError for a CONCUR_URL or named host that is no URL."""
-        return cls(_host_of(check_base(concur_url)), frozenset(_host_of(n) for n in named))
-
-    def trusts(self, base: str) -> bool:
-        """``base`` (scheme + host, from ``check_base``) may receive credentials."""
-        parts = urlsplit(base)
-        host = parts.hostname or ""
-        if host == self.landing or host in self.named:
-            return True
-        return parts.scheme == "https" and _documented(host)
-
-    def check(self, url: str, origin: str) -> str:
-        """The base of ``url`` if trusted; else ``UntrustedHost`` naming ``origin``."""
-        try:
-            base = check_base(url)
-        except ConfigError:
-            base = None
-        if base is not None and self.trusts(base):
-            return base
-        shown = base or repr(one_line(url)[:200])
-        host = urlsplit(base).hostname if base else None
-        raise UntrustedHost(
-            f"Refusing the Concur geolocation {shown} from {origin}: it is not a documented "
-            "Concur host (https under concursolutions.com or concurcdc.cn) nor the host of "
-            "CONCUR_URL, so no credential was sent there",
-            f"if it is a genuine Concur data center, trust it with --trust-host {host} or "
-            "OAA_CONCUR_TRUSTED_HOSTS"
-            if host
-            else "check CONCUR_URL and the credentials file; report it to SAP Concur",
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +97,8 @@ class _Deadline:
         if by_run:
             return ResponseRefused(
                 f"The run passed its deadline of {self.bounds.run_deadline_s:g} s during {what}",
-                "nothing was pushed; raise run_deadline_s or find out why Concur is slow",
+                "nothing was pushed; raise --run-deadline (run-deadline-s) or find out why Concur "
+                "is slow",
             )
         return ResponseRefused(
             f"Concur did not finish answering {what} within {self.bounds.request_deadline_s:g} s",
@@ -223,9 +107,10 @@ class _Deadline:
 
 
 def _too_large(what: str, cap: int) -> ResponseRefused:
+    size = f"{cap // MIB} MiB" if cap % MIB == 0 else f"{cap} bytes"
     return ResponseRefused(
-        f"Concur's answer to {what} is larger than {cap / MIB:g} MiB and was cut off",
-        "nothing was pushed; raise max_response_bytes only if Concur's pages are really that large",
+        f"Concur's answer to {what} is larger than {size} and was cut off",
+        "nothing was pushed; raise max-response-bytes only if Concur's pages are really that large",
     )
 
 
@@ -365,6 +250,7 @@ class HttpClient:
     ) -> None:
         self.stats = stats
         self.trust = trust
+        self._trusted_prefix = "\0"  # no URL starts with it: the first one is checked
         self.bounds = bounds
         self._deadline = _Deadline(bounds, runtime.clock)
         self.retrier = Retrier(policy, transient, runtime, on_retry=self._count)
@@ -382,6 +268,12 @@ class HttpClient:
                 "concur-correlationid": f"oaa-concur-{uuid.uuid4()}",
             },
         )
+
+    def _check_host(self, url: str) -> None:
+        """TokenManager checked the geolocation already: belt and braces, cheap on the hot path
+        (the last trusted base is remembered; a URL under it needs no parsing)."""
+        if not url.startswith(self._trusted_prefix):
+            self._trusted_prefix = self.trust.check(url, "an API call") + "/"
 
     def _count(self, error: Exception, attempt: int, delay: float) -> None:
         self.stats.retries += 1
@@ -405,7 +297,7 @@ class HttpClient:
         params: dict[str, Any] | None = None,
     ) -> JsonResponse:
         """One attempt, classified; ``what`` names the request in errors ("GET /profile/...")."""
-        self.trust.check(url, "an API call")  # TokenManager checked it already: belt and braces
+        self._check_host(url)
         content = orjson.dumps(json_body) if json_body is not None else None
         if content is not None:
             headers = {**(headers or {}), "Content-Type": "application/json"}

@@ -73,8 +73,8 @@ def _too_many(what: str, asked: int, got: int) -> IncompleteDiscovery:
 def _over_records(what: str, records: int, cap: int) -> IncompleteDiscovery:
     return IncompleteDiscovery(
         f"Concur's {what} listing reports or returns {records} records, more than the "
-        f"{cap} this client accepts (max_records)",
-        "nothing was pushed; if the company is really that large, raise max_records",
+        f"{cap} this client accepts (max-records)",
+        "nothing was pushed; if the company is really that large, raise max-records",
     )
 
 
@@ -201,7 +201,7 @@ class CursorPaginator:
         if chain_page > self.max_chain_pages:
             raise IncompleteDiscovery(
                 f"Concur's {self.what} pagination did not end after {self.max_chain_pages} "
-                "pages (a cursor chain may hold at most max_records / count pages)",
+                "pages (a cursor chain may hold at most max-records / count pages)",
                 _NOTHING_PUSHED,
             )
         self._depth[cursor] = chain_page

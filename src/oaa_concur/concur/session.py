@@ -18,7 +18,8 @@ from pathlib import Path
 
 from oaa_concur import redact
 from oaa_concur.concur.auth import TokenGrant, TokenManager, client_credentials
-from oaa_concur.concur.http import CONCUR_POLICY, Bounds, ConcurApi, HttpClient, TrustedHosts
+from oaa_concur.concur.hosts import TrustedHosts
+from oaa_concur.concur.http import CONCUR_POLICY, Bounds, ConcurApi, HttpClient
 from oaa_concur.config import Secrets, Settings
 from oaa_concur.models import RunStats
 from oaa_concur.retry import RetryPolicy
