@@ -32,8 +32,10 @@ DEFAULT_MAX_RESPONSE_BYTES = 64 * MIB
 """A Concur page of 1,000 Identity users with every attribute is 2-4 MB: 64 MiB is generous."""
 DEFAULT_REQUEST_DEADLINE_S = 120.0
 """Wall-clock limit of one request, body included (httpx's timeouts are per read)."""
-DEFAULT_MAX_RECORDS = 10_000_000
-"""Records one listing may report or return: ten times the largest tenant we target (10^6)."""
+DEFAULT_MAX_RECORDS = 2_000_000
+"""Records one listing may report or return: twice the largest tenant we target (design.md §6:
+1,000,000 users), so even a never-ending cursor of full pages stays within twice the memory of
+that tenant; a larger company raises it."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,9 @@ FILE_KEYS: dict[str, tuple[type, ...]] = {
 _TYPE_NAMES = {_TEXT: "a string", _INT: "an integer", _NUMBER: "a number", _BOOL: "true or false"}
 _TYPE_NAMES[_LIST] = "a list of strings"
 WATCHED = (
+    "state_dir",
     "concur_url",
+    "veza_url",
     "trusted_hosts",
     "ca_bundle",
     "allow_shrink",
@@ -140,8 +144,8 @@ WATCHED = (
     "request_deadline_s",
     "run_deadline_s",
 )
-"""Settings that decide where secrets go, what is trusted or how long a run may take: when a
-config file sets one, the run says so at INFO (``watched``)."""
+"""Settings that decide where secrets come from or go, what is trusted or how long a run may
+take: when a config file sets one, the run says so at INFO (``watched``)."""
 _SECRET_KEY = re.compile(
     r"secret|token|passw(?:or)?d|passphrase|api_?key|credential|private_?key|authorization|bearer"
 )

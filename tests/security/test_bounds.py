@@ -80,19 +80,19 @@ def test_a_never_ending_cursor_stops_at_the_chain_cap(tmp_path: Path) -> None:
 
 
 def test_the_default_caps() -> None:
-    """64 MiB a body, 120 s a request, no run deadline, 10^7 records: a cursor chain of
-    Identity (count 1,000) ends after 10,000 pages; Spend plans at most 100,000."""
+    """64 MiB a body, 120 s a request, no run deadline, 2,000,000 records: a cursor chain of
+    Identity (count 1,000) ends after 2,000 pages; Spend plans at most 20,000."""
     settings = Settings(state_dir=Path("x"))
     assert settings.max_response_bytes == 64 * MIB
     assert settings.request_deadline_s == 120.0 and settings.run_deadline_s is None
-    assert settings.max_records == 10_000_000
-    assert CursorPaginator("Identity", 1000).max_chain_pages == 10_000
+    assert settings.max_records == 2_000_000
+    assert CursorPaginator("Identity", 1000).max_chain_pages == 2_000
 
 
 @pytest.mark.parametrize("total", [10**8, 10**12])
 def test_a_huge_total_results_fails_fast_without_planning_pages(tmp_path: Path, total: int) -> None:
     run = discover(tmp_path, spend=spend([{"id": "u1"}], total=total))
-    run.failed(f"Spend listing reports or returns {total} records, more than the 10000000")
+    run.failed(f"Spend listing reports or returns {total} records, more than the 2000000")
     assert run.asked(SPEND) == 1
 
 

@@ -17,14 +17,13 @@ Both are bounded against a hostile or broken server (issue 11), each breach an
 ``IncompleteDiscovery`` (the run fails closed, never a hang or an out-of-memory error):
 
 * no page may hold more records than its ``count`` asked for;
-* a listing may report or return at most ``max_records`` records (default 10,000,000: ten
-  times the largest tenant we target). Spend refuses a larger ``totalResults`` before it
-  plans a single page, so a total of 10^12 costs nothing;
-* a cursor chain may run at most ``ceil(max_records / count)`` pages (10,000 at count 1,000):
-  a never-ending ``nextCursor`` of fresh cursors stops there. That is a tenant of
-  ``max_records`` users at full pages, and still the largest tenant we target (10^6) if Concur
-  filled its pages only to its documented default of 100 ("By default, a single query will
-  return 100 users", identity-v4.1-search-guide "Pagination");
+* a listing may report or return at most ``max_records`` records (default 2,000,000: twice
+  the largest tenant we target, design.md §6). Spend refuses a larger ``totalResults`` before
+  it plans a single page, so a total of 10^8 or 10^12 costs nothing;
+* a cursor chain may run at most ``ceil(max_records / count)`` pages (2,000 at count 1,000):
+  a never-ending ``nextCursor`` of fresh cursors stops there, after as many requests as a
+  tenant of ``max_records`` users at full pages would need. Pages count even when empty, so a
+  chain of empty pages cannot run on while the record cap waits;
 * a cursor longer than ``MAX_CURSOR_CHARS`` is refused (the documented ones are ~100
   characters; the loop check keeps every cursor of a chain).
 
