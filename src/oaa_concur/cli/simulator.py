@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from oaa_concur.simulator import DEFAULT_SCOPES, SimulatorConfig, SimulatorServer
+from oaa_concur.state.files import write_private
 
 _KINDS = ("identity", "spend")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -56,11 +56,9 @@ def build_config(opts: dict[str, Any]) -> SimulatorConfig:
 
 
 def write_env_file(path: Path, env: dict[str, str]) -> None:
-    """KEY=value lines, created mode 0600 (it holds the client secret and refresh token)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.writelines(f"{key}={value}\n" for key, value in env.items())
+    """KEY=value lines, mode 0600 (it holds the client secret and refresh token), written
+    atomically and never through a symlink (``write_private``)."""
+    write_private(path, "".join(f"{key}={value}\n" for key, value in env.items()))
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:

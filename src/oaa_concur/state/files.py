@@ -47,7 +47,8 @@ def make_dirs(directory: Path) -> None:
             continue  # created meanwhile (another run): checked by the caller
         except OSError as exc:
             raise ConfigError(
-                f"The directory {path} cannot be created ({exc.strerror})", _DIR_HINT
+                f"The directory {path} cannot be created ({exc.strerror})",
+                "check the path and its parent's permissions",
             ) from None
         _fchmod_dir(path, 0o700)  # mkdir's mode is masked by the umask
 
