@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -11,9 +13,12 @@ import pytest
 import trustme
 
 from oaa_concur.concur.auth import jwt_payload, parse_token_response
-from oaa_concur.concur.http import check_base, classify, tls_verify
+from oaa_concur.concur.hosts import TrustedHosts, UntrustedHost, check_base
+from oaa_concur.concur.http import HttpClient, classify, tls_verify
 from oaa_concur.concur.oauth_errors import oauth_error
 from oaa_concur.errors import ClientError, ConfigError, MalformedResponse, RetriableError
+from oaa_concur.models import RunStats
+from oaa_concur.runtime import Runtime
 
 
 def _jwt(claims: dict[str, object]) -> str:
@@ -150,3 +155,45 @@ def test_tls_verify_with_ca_bundle(tmp_path: Path) -> None:
 
 # A token answer without refresh_token and OAuth code 16 without geolocation are tested
 # against the simulator in tests/reliability/test_concur_auth_faults.py.
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("http://evil.example.com/oauth2/v0/token", "http://evil.example.com"),
+        ("  not a url  ", "not a url"),
+        ("", None),
+        (42, None),
+    ],
+)
+def test_a_token_answers_geolocation_is_kept_for_the_trust_check_not_refused_early(
+    sent: object, kept: str | None
+) -> None:
+    """Refusing it while parsing threw the rotated refresh token away (issue 11): the parser
+    keeps what Concur sent, and ``TokenManager`` saves the token before refusing the host."""
+    grant = parse_token_response({**DOC_2_4, "geolocation": sent}, now=1_700_000_000)
+    assert grant.geolocation == kept and grant.refresh_token == "r-123456"
+
+
+def test_the_http_client_sends_nothing_to_an_untrusted_host() -> None:
+    """Belt and braces under ``TokenManager``: ``send`` itself checks the host first."""
+    sent: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={})
+
+    runtime = Runtime(concur_transport=httpx.MockTransport(record))
+    trust = TrustedHosts.of("https://glz.api.concursolutions.com")
+    http = HttpClient(RunStats(started_at=datetime.now(UTC)), runtime, trust=trust)
+
+    async def main() -> None:
+        try:
+            await http.send("GET", "https://us2.api.concursolutions.com/x", what="GET /x")
+            with pytest.raises(UntrustedHost):
+                await http.send("POST", "https://evil.example/oauth2/v0/token", what="POST")
+        finally:
+            await http.aclose()
+
+    asyncio.run(main())
+    assert [r.url.host for r in sent] == ["us2.api.concursolutions.com"]

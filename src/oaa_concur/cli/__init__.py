@@ -3,7 +3,8 @@
 Each command group lives in its own module (``cli.auth``, ``cli.discover``, ``cli.review``,
 ``cli.simulator``, ``cli.demo``) and is registered on the root group here; the options they
 share live in ``cli.options``, which imports nothing from this package. Every
-``OaaConcurError`` becomes one redacted sentence on stderr and its exit code (design.md §2.3);
+``OaaConcurError`` becomes one redacted sentence on stderr and its exit code (design.md §2.3),
+on one line without control characters whatever Concur put in it (``safetext.one_line``);
 anything else becomes a short "internal error" line, with the traceback when the command was
 given ``-v`` or more.
 """
@@ -19,23 +20,28 @@ import click
 from oaa_concur.cli.options import verbosity
 from oaa_concur.errors import OaaConcurError
 from oaa_concur.redact import redact
+from oaa_concur.safetext import one_line
 
 
 def fail(error: BaseException, *, verbose: bool = False) -> None:
     """Print the one-line reason on stderr and exit with the error's code."""
     if isinstance(error, OaaConcurError):
-        click.echo(redact(f"error: {error}"), err=True)
+        click.echo(_sentence(f"error: {error}"), err=True)
         sys.exit(error.exit_code)
     if verbose:
         logging.getLogger("oaa_concur").exception("internal error")
     click.echo(
-        redact(
+        _sentence(
             f"error: internal error ({type(error).__name__}: {error}); "
             "run again with -v and report it."
         ),
         err=True,
     )
     sys.exit(1)
+
+
+def _sentence(text: str) -> str:
+    return redact(one_line(text))
 
 
 class Root(click.Group):

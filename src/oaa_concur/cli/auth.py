@@ -17,6 +17,7 @@ from oaa_concur.concur.session import TokenStatus, check_refresh_token, exchange
 from oaa_concur.config import Secrets
 from oaa_concur.errors import ConfigError
 from oaa_concur.redact import register as register_secret
+from oaa_concur.safetext import one_line
 
 
 def _expiry(epoch: int | None, now: float) -> str:
@@ -41,12 +42,13 @@ def _print_scopes(granted: tuple[str, ...]) -> None:
 
 
 def _summary(status: TokenStatus, now: float) -> None:
+    """What the token answer said; its strings are Concur's, so stripped of control chars."""
     click.echo(f"geolocation:          {status.geolocation}")
-    click.echo(f"company UUID:         {status.company_uuid or 'unknown'}")
+    click.echo(one_line(f"company UUID:         {status.company_uuid or 'unknown'}"))
     click.echo(f"refresh token expiry: {_expiry(status.refresh_expires_at, now)}")
     click.echo(f"credentials file:     {status.credentials_path}")
     click.echo("scopes:")
-    _print_scopes(status.scopes)
+    _print_scopes(tuple(one_line(scope) for scope in status.scopes))
 
 
 def _request_token(secrets: Secrets) -> str:

@@ -39,6 +39,14 @@ def register(root: click.Group) -> None:
         default=None,
         help="Largest allowed drop in users against the last push (default 0.10).",
     )
+    @click.option(
+        "--run-deadline",
+        "run_deadline_s",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="Fail the run if its Concur requests take longer than this (default: no limit).",
+    )
     @common_options
     def discover(
         save_json: Path | None,
@@ -46,12 +54,19 @@ def register(root: click.Group) -> None:
         dry_run: bool,
         allow_shrink: bool | None,
         max_shrink: float | None,
+        run_deadline_s: float | None,
         **kwargs: Any,
     ) -> None:
         """Discover Concur users and roles; record a snapshot; push to Veza."""
-        settings = settings_from(kwargs, allow_shrink=allow_shrink, max_shrink=max_shrink)
+        settings = settings_from(
+            kwargs, allow_shrink=allow_shrink, max_shrink=max_shrink, run_deadline_s=run_deadline_s
+        )
         secrets = Secrets.from_env().register()
         options = SyncOptions(save_json=save_json, push=not (no_push or dry_run))
+        if options.push:  # refused before discovery, not after it
+            from oaa_concur.oaa.push import check_veza_tls
+
+            check_veza_tls()
         with progress_display() as progress:
             outcome = run_sync(settings, secrets, options, progress=progress, runtime=runtime_of())
         summary = summarize(outcome.result, warnings=len(outcome.warnings), seconds=outcome.seconds)

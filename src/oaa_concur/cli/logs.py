@@ -1,4 +1,9 @@
-"""Logging set-up for the CLI: text or JSON lines on stderr, always through the redacting filter."""
+"""Logging set-up for the CLI: text or JSON lines on stderr, always through the redacting filter.
+
+Messages carry server data (user ids, Concur's error ``detail``): each is put on one line with
+no control character (``safetext.one_line``) so a newline in a user id cannot forge a log line
+and an escape sequence cannot reach the terminal. A traceback (``-v``) keeps its lines.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,8 @@ import sys
 from datetime import UTC, datetime
 
 from oaa_concur.config import LogFormat
-from oaa_concur.redact import RedactingFilter
+from oaa_concur.redact import RedactingFilter, redact
+from oaa_concur.safetext import one_line
 
 LOG = logging.getLogger("oaa_concur")
 
@@ -21,7 +27,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": safe_message(record.getMessage()),
         }
         extra = getattr(record, "fields", None)
         if isinstance(extra, dict):
@@ -29,6 +35,20 @@ class JsonFormatter(logging.Formatter):
         if record.exc_text:
             entry["exception"] = record.exc_text
         return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def safe_message(text: str) -> str:
+    """One line, no control character, redacted again: removing a control character must
+    not reassemble a secret the redaction missed."""
+    return redact(one_line(text))
+
+
+class TextFormatter(logging.Formatter):
+    """``time LEVEL message``, the message on one line without control characters."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = safe_message(record.message)
+        return super().formatMessage(record)
 
 
 _REDACT = RedactingFilter()
@@ -68,7 +88,7 @@ def setup_logging(
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s"))
+        handler.setFormatter(TextFormatter("%(asctime)s %(levelname)-7s %(message)s"))
     root = logging.getLogger()
     for old in list(root.handlers):
         if getattr(old, "_oaa_concur", False):

@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 
 import click
 
-from oaa_concur.cli.logs import setup_logging
-from oaa_concur.config import LOG_FORMATS, Settings, resolve_settings
+from oaa_concur.cli.logs import LOG, setup_logging
+from oaa_concur.config import LOG_FORMATS, Settings, resolve_settings, watched
 from oaa_concur.runtime import DEFAULT, Runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -49,6 +49,13 @@ _COMMON = [
         "--concurrency", type=int, default=None, help="Parallel Concur requests (default 8)."
     ),
     click.option(
+        "--trust-host",
+        "trusted_hosts",
+        multiple=True,
+        metavar="HOST",
+        help="Also trust this Concur host (repeatable). Env OAA_CONCUR_TRUSTED_HOSTS.",
+    ),
+    click.option(
         "--ca-bundle",
         type=click.Path(path_type=Path),
         default=None,
@@ -67,6 +74,7 @@ _COMMON_NAMES = frozenset(
         "provider_name",
         "data_source_name",
         "concurrency",
+        "trusted_hosts",
         "ca_bundle",
         "log_format",
         "verbose",
@@ -97,6 +105,8 @@ def settings_from(kwargs: dict[str, Any], **overrides: Any) -> Settings:
     settings = resolve_settings(cli_values, config_path=config_path)
     remember_verbosity(settings.verbose)
     setup_logging(verbosity=settings.verbose, quiet=settings.quiet, log_format=settings.log_format)
+    for name, value in watched(settings):
+        LOG.info("the config file %s sets %s = %r", config_path, name, value)
     return settings
 
 

@@ -3,10 +3,15 @@
 Thin: each command parses its options, opens the snapshot store and calls the review package
 (``report_snapshot``, ``diff_snapshots``, ``SnapshotStore.list``). Findings never change the
 exit code unless ``--fail-on`` asks (design.md §2.3).
+
+What reaches the terminal holds Concur's strings (display names, company names): raw escapes
+and other control characters are stripped (``safetext``) and, in rich tables, markup such as
+``[link=...]`` is escaped, so a name cannot recolour, hide or rewrite the screen.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +19,7 @@ from typing import Any, TextIO
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from oaa_concur.cli.options import common_options, settings_from
@@ -22,6 +28,7 @@ from oaa_concur.review.diff import DIFF_FORMATS, DiffFormat, diff_snapshots
 from oaa_concur.review.report import FORMATS, Format, ReportOutcome, report_snapshot
 from oaa_concur.review.rules import SEVERITIES, Severity, load_rules
 from oaa_concur.review.snapshot import SnapshotInfo, SnapshotStore
+from oaa_concur.safetext import one_line, terminal
 
 _COLUMNS = ("id", "taken at (UTC)", "company", "users", "spend grants", "issues", "duration")
 _RIGHT = {"id", "users", "spend grants"}
@@ -55,7 +62,7 @@ def _tell(outcome: ReportOutcome, fail_on: Severity | None) -> None:
     """Where the report went, then exit 1 if findings at or above ``--fail-on`` are open."""
     if outcome.path is not None:
         click.echo(
-            f"report: {outcome.path} (snapshot {outcome.snapshot_id}); {outcome.summary}",
+            one_line(f"report: {outcome.path} (snapshot {outcome.snapshot_id}); {outcome.summary}"),
             err=True,
         )
     failing = outcome.failing(fail_on)
@@ -68,8 +75,13 @@ def _tell(outcome: ReportOutcome, fail_on: Severity | None) -> None:
         sys.exit(1)
 
 
+def cell(text: str) -> str:
+    """A rich table cell from untrusted text: one line, no control characters, markup escaped."""
+    return escape(one_line(text))
+
+
 def _table(store: SnapshotStore, infos: list[SnapshotInfo]) -> Table:
-    table = Table(title=f"Snapshots in {store.path}")
+    table = Table(title=cell(f"Snapshots in {store.path}"))
     for col in (*_COLUMNS, "pushed"):
         table.add_column(
             col, justify="right" if col in _RIGHT else "left", no_wrap=col != "company"
@@ -78,7 +90,7 @@ def _table(store: SnapshotStore, infos: list[SnapshotInfo]) -> Table:
         table.add_row(
             str(i.id),
             i.taken_at.strftime("%Y-%m-%d %H:%M:%S"),
-            i.company_name or i.company_id,
+            cell(i.company_name or i.company_id),
             str(i.user_count),
             str(i.grant_count),
             str(i.issue_count),
@@ -91,7 +103,7 @@ def _table(store: SnapshotStore, infos: list[SnapshotInfo]) -> Table:
 def _snapshots(store: SnapshotStore) -> None:
     infos = store.list()
     if not infos:
-        click.echo(f"No snapshots in {store.state_dir} yet.")
+        click.echo(one_line(f"No snapshots in {store.state_dir} yet."))
         return
     # Piped output (cron mail, a file) gets a fixed width instead of rich's 80-column default.
     Console(width=None if sys.stdout.isatty() else 160).print(_table(store, infos))
@@ -149,7 +161,10 @@ def report(
 @common_options
 def diff_command(old: int | None, new: int | None, fmt: DiffFormat, **kwargs: Any) -> None:
     """Changes between two snapshots (default: the last two; one id: that one vs latest)."""
-    click.echo(diff_snapshots(_store(kwargs), old, new).render(fmt))
+    changes = diff_snapshots(_store(kwargs), old, new)
+    # a display name with a newline must not forge a line of the text diff
+    names = {user_id: one_line(name) for user_id, name in changes.names.items()}
+    click.echo(terminal(dataclasses.replace(changes, names=names).render(fmt)))
 
 
 @click.command("snapshots")

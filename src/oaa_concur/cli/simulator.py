@@ -5,7 +5,6 @@ Its fault, latency and tenant options come from ``simulator_options.KNOBS``.
 
 from __future__ import annotations
 
-import os
 import signal
 from pathlib import Path
 from types import FrameType
@@ -16,14 +15,13 @@ import click
 from oaa_concur.cli.simulator_options import build_config, options
 from oaa_concur.simulator import SimulatorConfig, SimulatorServer
 from oaa_concur.simulator.config import DEPRECATION_LINK
+from oaa_concur.state.files import write_private
 
 
 def write_env_file(path: Path, env: dict[str, str]) -> None:
-    """KEY=value lines, created mode 0600 (it holds the client secret and refresh token)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.writelines(f"{key}={value}\n" for key, value in env.items())
+    """KEY=value lines, mode 0600 (it holds the client secret and refresh token), written
+    atomically and never through a symlink (``write_private``)."""
+    write_private(path, "".join(f"{key}={value}\n" for key, value in env.items()))
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:

@@ -7,6 +7,11 @@
   before the access token is used, so a rotated token is never lost (design.md §3.2).
 * After the first token response every call goes to its ``geolocation``; an OAuth error with
   code 16 ("lives elsewhere") that carries a geolocation is retried there once (§2.5).
+* Every geolocation (token answer, code-16 answer, credentials file) must be a trusted host
+  (``http.TrustedHosts``, design.md §3.1) before anything is sent there. A token answer naming
+  an untrusted one still has its rotated refresh token saved (with the old, trusted
+  geolocation) before the run ends with ``UntrustedHost``; a change of data center against
+  the stored geolocation is logged as a warning.
 * The access token is refreshed ahead of its expiry and once after a 401, never twice at once.
 """
 
@@ -22,7 +27,8 @@ from typing import Any
 import orjson
 
 from oaa_concur import redact
-from oaa_concur.concur.http import HttpClient, check_base
+from oaa_concur.concur.hosts import TrustedHosts, UntrustedHost, normalise_base
+from oaa_concur.concur.http import HttpClient
 from oaa_concur.concur.oauth_errors import oauth_error
 from oaa_concur.config import Secrets
 from oaa_concur.errors import ClientError, ConcurAuthError, ConcurError, ConfigError
@@ -37,7 +43,8 @@ _EPOCH_2001 = 1_000_000_000  # below this a "refresh_expires_in" must be a durat
 
 @dataclass(frozen=True, slots=True)
 class TokenGrant:
-    """A parsed token response. ``refresh_token`` None means Concur did not send one."""
+    """A parsed token response. ``refresh_token`` None means Concur did not send one;
+    ``geolocation`` is as Concur sent it (normalised when it is a URL), not yet trusted."""
 
     access_token: str
     expires_in: float
@@ -80,6 +87,16 @@ def _scopes(body: dict[str, Any], claims: dict[str, Any]) -> tuple[str, ...]:
     return ()
 
 
+def _geolocation(value: Any) -> str | None:
+    """Scheme + host of a geolocation when it is a URL, else the text (refused later)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return normalise_base(value)
+    except ConfigError:
+        return value.strip()
+
+
 def parse_token_response(body: dict[str, Any], now: float) -> TokenGrant:
     """Parse a 200 from /oauth2/v0/token; ConcurError if it has no access token."""
     access = body.get("access_token")
@@ -98,16 +115,23 @@ def parse_token_response(body: dict[str, Any], now: float) -> TokenGrant:
         expiry = now + expiry  # defensive: a duration where the docs promise an epoch
     claims = jwt_payload(access)
     sub = claims.get("sub") or jwt_payload(str(body.get("id_token", ""))).get("sub")
-    geo = body.get("geolocation")
     return TokenGrant(
         access_token=access,
         expires_in=_number(body.get("expires_in")) or 3600.0,
         refresh_token=refresh,
         refresh_expires_at=int(expiry) if expiry is not None else None,
-        geolocation=check_base(geo) if isinstance(geo, str) and geo else None,
+        geolocation=_geolocation(body.get("geolocation")),
         scopes=_scopes(body, claims),
         company_uuid=sub if isinstance(sub, str) else None,
     )
+
+
+def _same_base(a: str, b: str) -> bool | None:
+    """Whether two geolocations name the same base (None: one is not a URL)."""
+    try:
+        return normalise_base(a) == normalise_base(b)
+    except ConfigError:
+        return None
 
 
 class TokenManager:
@@ -121,15 +145,17 @@ class TokenManager:
         client_id: str,
         client_secret: str,
         landing_url: str,
+        trust: TrustedHosts,
         clock: Clock,
     ) -> None:
         redact.register(client_secret)
         self.http = http
+        self.trust = trust
         self.store = store
         self.client_id = client_id
         self._secret = client_secret
         self._clock = clock
-        self._geolocation = check_base(landing_url)
+        self._geolocation = trust.check(landing_url, "CONCUR_URL")
         self._stored: StoredCredentials | None = None
         self._refresh: str | None = None
         self._seed: str | None = None
@@ -147,7 +173,8 @@ class TokenManager:
         token, stored, seed = self.store.resolve(env_token)
         self._refresh, self._stored, self._seed = token, stored, seed
         if stored is not None and stored.geolocation:
-            self._geolocation = check_base(stored.geolocation)
+            origin = f"the credentials file {self.store.path}"
+            self._geolocation = self.trust.check(stored.geolocation, origin)
 
     async def exchange(self, company_uuid: str, request_token: str) -> TokenGrant:
         """Company Request Token -> refresh token (password grant, ``credtype=authtoken``)."""
@@ -205,7 +232,7 @@ class TokenManager:
         body = error.body or {}
         geo = body.get("geolocation")
         if body.get("code") in (16, "16") and isinstance(geo, str) and geo:
-            target = check_base(geo)
+            target = self.trust.check(geo, "an OAuth code-16 answer")
             return target if target != self._geolocation else None
         return None
 
@@ -217,18 +244,40 @@ class TokenManager:
         return response.body
 
     def _accept(self, grant: TokenGrant) -> TokenGrant:
-        """Persist first, then use: a crash after this line cannot lose a rotated token."""
-        self._persist(grant)
+        """Persist first, then use: a crash after this line cannot lose a rotated token, and
+        neither can a refused geolocation (the token is saved with the trusted one we have)."""
+        target, refused = self._judge(grant.geolocation)
+        self._warn_moved(target)
+        self._persist(grant, target)
+        if refused is not None:
+            raise refused
         self._refresh = grant.refresh_token or self._refresh
-        if grant.geolocation:
-            self._geolocation = grant.geolocation
+        self._geolocation = target
         self._access = grant.access_token
         margin = min(60.0, grant.expires_in / 2)
         self._deadline = self._clock() + grant.expires_in - margin
         self._warn_expiry(grant)
         return grant
 
-    def _persist(self, grant: TokenGrant) -> None:
+    def _judge(self, geolocation: str | None) -> tuple[str, UntrustedHost | None]:
+        """Where calls go next, and the refusal to raise once the token is saved."""
+        if geolocation is None:
+            return self._geolocation, None
+        try:
+            return self.trust.check(geolocation, "Concur's token answer"), None
+        except UntrustedHost as refused:
+            return self._geolocation, refused
+
+    def _warn_moved(self, target: str) -> None:
+        before = self._stored.geolocation if self._stored is not None else None
+        if before and _same_base(before, target) is False:
+            LOG.warning(
+                "Concur moved the company from %s to %s: calls go to the new data center",
+                before,
+                target,
+            )
+
+    def _persist(self, grant: TokenGrant, geolocation: str) -> None:
         refresh = grant.refresh_token or self._refresh
         if refresh is None:
             raise ConcurAuthError(
@@ -240,7 +289,7 @@ class TokenManager:
             refresh_token=refresh,
             refresh_expires_at=grant.refresh_expires_at
             or (old.refresh_expires_at if old else None),
-            geolocation=grant.geolocation or self._geolocation,
+            geolocation=geolocation,
             client_id=self.client_id,
             company_uuid=grant.company_uuid or (old.company_uuid if old else None),
             scopes=grant.scopes or (old.scopes if old else ()),

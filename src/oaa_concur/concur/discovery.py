@@ -130,8 +130,12 @@ class _Collector:
         return self.spend
 
 
-async def _fetch(api: ConcurApi, collector: _Collector, stats: RunStats, concurrency: int) -> None:
-    identity, spend = identity_paginator(), spend_paginator()
+async def _fetch(
+    api: ConcurApi, collector: _Collector, stats: RunStats, settings: Settings
+) -> None:
+    concurrency = settings.concurrency
+    identity = identity_paginator(settings.max_records)
+    spend = spend_paginator(settings.max_records)
 
     # At most ``concurrency`` requests in flight: the Identity cursor stream holds one slot
     # while it runs (Concur answers 429 to clients that exceed its limits, concur-api.md §5.3).
@@ -214,7 +218,7 @@ async def discover(
         stats = session.stats
         stats.granted_scopes = grant.scopes
         _warn_scopes(grant.scopes)
-        await _fetch(session.api, collector, stats, settings.concurrency)
+        await _fetch(session.api, collector, stats, settings)
         geolocation = session.tokens.geolocation
     collector.check_complete()
     spend = collector.join()

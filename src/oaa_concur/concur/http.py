@@ -13,83 +13,131 @@
     ConcurApi.get/post  -> every attempt takes the CURRENT access token from the TokenSource;
                            one 401 per call -> one refresh + one resend (design.md §3.4)
 
-Base URLs are scheme + host only (Concur's geolocation, concur-api.md §1); HTTPS is required
-except on loopback addresses; TLS verification stays on; ``HTTPS_PROXY``/``NO_PROXY`` are
-honoured through httpx's ``trust_env`` (design.md §3.6).
+TLS verification stays on; ``HTTPS_PROXY``/``NO_PROXY`` are honoured through httpx's
+``trust_env`` (design.md §3.6).
+
+Trust and bounds (design.md §3.1, issue 11): a request goes only to a host ``hosts.TrustedHosts``
+trusts (``UntrustedHost`` otherwise, before a byte is sent). Every body is streamed and stopped at
+``Bounds.max_response_bytes`` (decoded bytes, so a gzip bomb stops too); every attempt runs
+under a wall-clock deadline (httpx's timeouts are per read: a body dripping one byte every few
+seconds never trips them) and, if set, the run's. A breach is ``ResponseRefused`` (an
+``IncompleteDiscovery``): not retried, the page fails and so does the run.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import re
+import asyncio
 import ssl
 import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
-from urllib.parse import urlsplit
 
 import httpx
 import orjson
 
-from oaa_concur.errors import ClientError, ConfigError, MalformedResponse, RetriableError
+from oaa_concur.concur.hosts import TrustedHosts
+from oaa_concur.config import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_REQUEST_DEADLINE_S,
+    MIB,
+)
+from oaa_concur.errors import (
+    ClientError,
+    ConfigError,
+    IncompleteDiscovery,
+    MalformedResponse,
+    RetriableError,
+)
 from oaa_concur.models import RunStats
 from oaa_concur.retry import Retrier, RetryPolicy, Transient
-from oaa_concur.runtime import Runtime
+from oaa_concur.runtime import Clock, Runtime
 
 T = TypeVar("T")
 CONCUR_POLICY = RetryPolicy()
 
 USER_AGENT = "oaa-concur/0.1 (+https://github.com/oaa-concur)"
-_LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
-_HOST = re.compile(r"^[a-z0-9._-]+$|^[0-9a-f:.]+$")  # a DNS name, IPv4 or (unbracketed) IPv6
 
 
-def normalise_base(url: str) -> str:
-    """``https://us.api.concursolutions.com/oauth2/v0/token`` -> ``https://us.api...com``.
+class ResponseRefused(IncompleteDiscovery):
+    """A response over a bound (too large, too slow, past the run's deadline): not retried."""
 
-    One documented sample (S4 company-refresh-tool.md) shows a geolocation with the token path
-    still on it; any path, query or trailing slash is dropped. A bare host gets ``https://``.
-    """
-    text = url.strip()
-    if "://" not in text:
-        text = "https://" + text
-    try:
-        parts = urlsplit(text)
-        port = f":{parts.port}" if parts.port else ""  # ValueError: out of range, not a number
-    except ValueError:
-        parts, port = urlsplit(""), ""
-    if not parts.hostname:
-        raise ConfigError(
-            f"{url!r} is not a URL", "give a URL like https://us2.api.concursolutions.com"
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """What one Concur answer may cost (settings ``max_response_bytes``,
+    ``request_deadline_s``, ``run_deadline_s``)."""
+
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    request_deadline_s: float = DEFAULT_REQUEST_DEADLINE_S
+    run_deadline_s: float | None = None
+
+
+class _Deadline:
+    """The time one attempt may take: the request deadline, or less if the run's ends first."""
+
+    def __init__(self, bounds: Bounds, clock: Clock) -> None:
+        self.bounds = bounds
+        self.clock = clock
+        run = bounds.run_deadline_s
+        self.run_ends = clock() + run if run is not None else None
+
+    def limit(self, what: str) -> tuple[float, bool]:
+        """(seconds, whether the run's deadline is what binds); refused once it has passed."""
+        request = self.bounds.request_deadline_s
+        if self.run_ends is None:
+            return request, False
+        left = self.run_ends - self.clock()
+        if left <= 0:
+            raise self.breach(what, by_run=True)
+        return (left, True) if left < request else (request, False)
+
+    def breach(self, what: str, *, by_run: bool) -> ResponseRefused:
+        if by_run:
+            return ResponseRefused(
+                f"The run passed its deadline of {self.bounds.run_deadline_s:g} s during {what}",
+                "nothing was pushed; raise --run-deadline (run-deadline-s) or find out why Concur "
+                "is slow",
+            )
+        return ResponseRefused(
+            f"Concur did not finish answering {what} within {self.bounds.request_deadline_s:g} s",
+            "nothing was pushed; run again later (a server that trickles its answer is refused)",
         )
-    host = parts.hostname.lower()
-    if not _HOST.match(host):
-        raise ConfigError(f"{url!r} does not name a valid host", "check the URL for typos")
-    if ":" in host:
-        host = f"[{host}]"
-    return f"{parts.scheme.lower()}://{host}{port}"
 
 
-def is_loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+def _too_large(what: str, cap: int) -> ResponseRefused:
+    size = f"{cap // MIB} MiB" if cap % MIB == 0 else f"{cap} bytes"
+    return ResponseRefused(
+        f"Concur's answer to {what} is larger than {size} and was cut off",
+        "nothing was pushed; raise max-response-bytes only if Concur's pages are really that large",
+    )
 
 
-def check_base(url: str) -> str:
-    """Normalise ``url`` and refuse plain HTTP to anything but a loopback address."""
-    base = normalise_base(url)
-    parts = urlsplit(base)
-    if parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.hostname or "")):
-        return base
-    raise ConfigError(
-        f"Refusing {base}: Concur must be reached over HTTPS (plain HTTP only on loopback)",
-        "use an https:// URL",
+async def _capped_body(response: httpx.Response, cap: int, what: str) -> bytes:
+    """The decoded body, refused as soon as it passes ``cap`` bytes (or says it will)."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > cap:
+        raise _too_large(what, cap)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > cap:
+            raise _too_large(what, cap)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _with_body(streamed: httpx.Response, body: bytes) -> httpx.Response:
+    """A read response for ``classify``: the decoded body, minus the encoding it had."""
+    headers = streamed.headers
+    if "content-encoding" in headers:
+        headers = httpx.Headers(
+            [(k, v) for k, v in headers.raw if k.lower() != b"content-encoding"]
+        )
+    return httpx.Response(
+        streamed.status_code, headers=headers, content=body, request=streamed.request
     )
 
 
@@ -193,12 +241,18 @@ class HttpClient:
         stats: RunStats,
         runtime: Runtime,
         *,
+        trust: TrustedHosts,
+        bounds: Bounds = Bounds(),
         timeout_s: float = 60.0,
         ca_bundle: Path | None = None,
         policy: RetryPolicy = CONCUR_POLICY,
         max_connections: int = 16,
     ) -> None:
         self.stats = stats
+        self.trust = trust
+        self._trusted_prefix = "\0"  # no URL starts with it: the first one is checked
+        self.bounds = bounds
+        self._deadline = _Deadline(bounds, runtime.clock)
         self.retrier = Retrier(policy, transient, runtime, on_retry=self._count)
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 15.0)),
@@ -214,6 +268,12 @@ class HttpClient:
                 "concur-correlationid": f"oaa-concur-{uuid.uuid4()}",
             },
         )
+
+    def _check_host(self, url: str) -> None:
+        """TokenManager checked the geolocation already: belt and braces, cheap on the hot path
+        (the last trusted base is remembered; a URL under it needs no parsing)."""
+        if not url.startswith(self._trusted_prefix):
+            self._trusted_prefix = self.trust.check(url, "an API call") + "/"
 
     def _count(self, error: Exception, attempt: int, delay: float) -> None:
         self.stats.retries += 1
@@ -237,14 +297,19 @@ class HttpClient:
         params: dict[str, Any] | None = None,
     ) -> JsonResponse:
         """One attempt, classified; ``what`` names the request in errors ("GET /profile/...")."""
+        self._check_host(url)
         content = orjson.dumps(json_body) if json_body is not None else None
         if content is not None:
             headers = {**(headers or {}), "Content-Type": "application/json"}
         self.stats.requests += 1
+        limit, by_run = self._deadline.limit(what)
         try:
-            response = await self._client.request(
-                method, url, headers=headers, content=content, data=form, params=params
-            )
+            async with asyncio.timeout(limit):
+                response = await self._read(
+                    method, url, what, headers=headers, content=content, data=form, params=params
+                )
+        except TimeoutError:
+            raise self._deadline.breach(what, by_run=by_run) from None
         except httpx.TimeoutException:
             raise RetriableError(f"Concur did not answer {what} in time", _AGAIN) from None
         except httpx.TransportError as exc:
@@ -252,6 +317,13 @@ class HttpClient:
                 f"The connection to Concur failed during {what} ({type(exc).__name__})", _AGAIN
             ) from None
         return classify(response, what)
+
+    async def _read(self, method: str, url: str, what: str, **kwargs: Any) -> httpx.Response:
+        """Stream the answer and read at most ``max_response_bytes`` of it; leaving the block
+        early closes the connection, so the rest of an oversized body is never received."""
+        async with self._client.stream(method, url, **kwargs) as streamed:
+            body = await _capped_body(streamed, self.bounds.max_response_bytes, what)
+        return _with_body(streamed, body)
 
 
 class TokenSource(Protocol):

@@ -14,6 +14,7 @@ from typing import Any
 from oaa_concur.concur.http import ConcurApi
 from oaa_concur.concur.pagination import CursorPaginator, Fetch
 from oaa_concur.concur.parse import ENTERPRISE
+from oaa_concur.config import DEFAULT_MAX_RECORDS
 
 SEARCH_PATH = "/profile/identity/v4.1/Users/.search"
 SEARCH_SCHEMA = "urn:ietf:params:scim:api:messages:concur:2.0:SearchRequest"
@@ -50,8 +51,8 @@ def search_body(params: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def identity_paginator() -> CursorPaginator:
-    return CursorPaginator("Identity", PAGE_SIZE)
+def identity_paginator(max_records: int = DEFAULT_MAX_RECORDS) -> CursorPaginator:
+    return CursorPaginator("Identity", PAGE_SIZE, max_records)
 
 
 def identity_fetch(api: ConcurApi) -> Fetch:

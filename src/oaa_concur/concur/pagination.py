@@ -13,6 +13,20 @@ the requests that page makes known, and reconciles at the end. No HTTP here:
   implies. A page answering another ``startIndex`` than the one asked (the listing did not
   advance to it) is refused; at the end the records read are reconciled with ``totalResults``.
 
+Both are bounded against a hostile or broken server (issue 11), each breach an
+``IncompleteDiscovery`` (the run fails closed, never a hang or an out-of-memory error):
+
+* no page may hold more records than its ``count`` asked for;
+* a listing may report or return at most ``max_records`` records (default 2,000,000: twice
+  the largest tenant we target, design.md §6). Spend refuses a larger ``totalResults`` before
+  it plans a single page, so a total of 10^8 or 10^12 costs nothing;
+* a cursor chain may run at most ``ceil(max_records / count)`` pages (2,000 at count 1,000):
+  a never-ending ``nextCursor`` of fresh cursors stops there, after as many requests as a
+  tenant of ``max_records`` users at full pages would need. Pages count even when empty, so a
+  chain of empty pages cannot run on while the record cap waits;
+* a cursor longer than ``MAX_CURSOR_CHARS`` is refused (the documented ones are ~100
+  characters; the loop check keeps every cursor of a chain).
+
 ``read_pages`` is the one driver. Each answered page's follow-up requests are started before
 the page is handed on, and given ``SEND_TURNS`` turns of the event loop to reach the wire, so
 parsing a page overlaps the next round trips instead of adding to them (the Identity cursor
@@ -23,9 +37,11 @@ is a paginator wrapping another one.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
+from oaa_concur.config import DEFAULT_MAX_RECORDS
 from oaa_concur.errors import ConcurError, IncompleteDiscovery
 
 Params = dict[str, Any]
@@ -39,6 +55,26 @@ SEND_TURNS = 6
 """Event-loop turns given to just-started requests before a page is handed on: httpx 0.28 needs
 five to write a request on a kept-alive connection, one is spare (tests/perf/test_send_turns.py
 fails below five)."""
+
+
+MAX_CURSOR_CHARS = 4096
+_NOTHING_PUSHED = "nothing was pushed; run again, and report it to SAP Concur if it persists"
+_MAX_DIGITS = 18
+"""Longer digit strings are not counts (and ``int()`` of 4,300+ digits raises)."""
+
+
+def _too_many(what: str, asked: int, got: int) -> IncompleteDiscovery:
+    return IncompleteDiscovery(
+        f"Concur's {what} page holds {got} records where {asked} were asked for", _NOTHING_PUSHED
+    )
+
+
+def _over_records(what: str, records: int, cap: int) -> IncompleteDiscovery:
+    return IncompleteDiscovery(
+        f"Concur's {what} listing reports or returns {records} records, more than the "
+        f"{cap} this client accepts (max-records)",
+        "nothing was pushed; if the company is really that large, raise max-records",
+    )
 
 
 class Paginator(Protocol):
@@ -130,45 +166,72 @@ def _int(page: Page, key: str) -> int | None:
     if isinstance(value, int):
         return value
     if isinstance(value, str) and value.isascii() and value.isdigit():  # not "²" or "٣"
-        return int(value)
+        return int(value) if len(value) <= _MAX_DIGITS else None
     return None
 
 
 class CursorPaginator:
-    """Follows ``nextCursor`` in every chain; refuses a cursor it has already followed."""
+    """Follows ``nextCursor`` in every chain; refuses a cursor it has already followed, a page
+    larger than asked and a chain or listing past its caps (module docstring)."""
 
-    def __init__(self, what: str, count: int = 1000) -> None:
+    def __init__(self, what: str, count: int = 1000, max_records: int = DEFAULT_MAX_RECORDS):
         self.what = what
         self.count = count
+        self.max_records = max_records
+        self.max_chain_pages = math.ceil(max_records / count)
         self.pages = 0
         self.records = 0
         self.total: int | None = None
         """The latest ``totalResults`` (for progress only: it may lag, so it is not checked)."""
-        self._seen: set[str] = set()
+        self._depth: dict[str, int] = {}
+        """Every cursor followed, with the number of its page in its chain (2 for the first)."""
 
     def starts(self) -> list[Params]:
         return [{"count": self.count}]
 
     def after(self, asked: Params, page: Page) -> list[Params]:
-        self.pages += 1
-        self.records += len(resources(page, self.what))
+        self._count(asked, len(resources(page, self.what)))
         self.total = _int(page, "totalResults")
         cursor = page.get("nextCursor")
         if cursor is None or cursor == "":
             return []
+        self._check_cursor(cursor)
+        chain_page = self._depth.get(asked.get("cursor", ""), 1) + 1
+        if chain_page > self.max_chain_pages:
+            raise IncompleteDiscovery(
+                f"Concur's {self.what} pagination did not end after {self.max_chain_pages} "
+                "pages (a cursor chain may hold at most max-records / count pages)",
+                _NOTHING_PUSHED,
+            )
+        self._depth[cursor] = chain_page
+        return [{**asked, "cursor": cursor}]  # same query, next cursor (concur-api.md §3.2)
+
+    def _count(self, asked: Params, got: int) -> None:
+        if got > int(asked["count"]):
+            raise _too_many(self.what, int(asked["count"]), got)
+        self.pages += 1
+        self.records += got
+        if self.records > self.max_records:
+            raise _over_records(self.what, self.records, self.max_records)
+
+    def _check_cursor(self, cursor: Any) -> None:
         if not isinstance(cursor, str):
             raise ConcurError(
                 f"Concur's {self.what} page has a nextCursor that is not a string",
                 "run again; if it persists, report it",
             )
-        if cursor in self._seen:
+        if len(cursor) > MAX_CURSOR_CHARS:
+            raise IncompleteDiscovery(
+                f"Concur's {self.what} page has a nextCursor of {len(cursor)} characters "
+                f"(at most {MAX_CURSOR_CHARS} are accepted)",
+                _NOTHING_PUSHED,
+            )
+        if cursor in self._depth:
             raise IncompleteDiscovery(
                 f"Concur's {self.what} pagination returned a cursor it had returned before "
                 f"(loop detected after {self.pages} pages)",
                 "nothing was pushed; run again later and report it to SAP Concur if it persists",
             )
-        self._seen.add(cursor)
-        return [{**asked, "cursor": cursor}]  # same query, next cursor (concur-api.md §3.2)
 
     def finish(self) -> None:
         """Cursor pages carry no reliable total to reconcile (totalResults may lag)."""
@@ -177,9 +240,10 @@ class CursorPaginator:
 class IndexPaginator:
     """``startIndex``/``count`` paging with ``totalResults``: every page known is asked at once."""
 
-    def __init__(self, what: str, count: int = 100) -> None:
+    def __init__(self, what: str, count: int = 100, max_records: int = DEFAULT_MAX_RECORDS):
         self.what = what
         self.count = count
+        self.max_records = max_records
         self.total: int | None = None
         self.fetched = 0
         self.pages = 0
@@ -193,6 +257,8 @@ class IndexPaginator:
     def after(self, asked: Params, page: Page) -> list[Params]:
         start = int(asked["startIndex"])
         got = len(resources(page, self.what))
+        if got > int(asked["count"]):
+            raise _too_many(self.what, int(asked["count"]), got)
         answered = _int(page, "startIndex")
         if answered is not None and answered != start:
             raise IncompleteDiscovery(
@@ -205,6 +271,8 @@ class IndexPaginator:
                 f"Concur's {self.what} page has no totalResults",
                 "run again; if it persists, report it",
             )
+        if total > self.max_records:  # before a single page is planned: 10^12 costs nothing
+            raise _over_records(self.what, total, self.max_records)
         self.total = max(self.total or 0, total)
         self.fetched += got
         self.pages += 1

@@ -1,8 +1,9 @@
 """The one place that wires the Concur client, and the two ``auth`` steps built on it.
 
 ``concur_session`` holds the state-directory lock (two runs never refresh one token at once,
-design.md §3.2), builds the HttpClient from the settings and the ``Runtime`` and the
-TokenManager over the credentials file, and closes the client at the end. Discovery and
+design.md §3.2), builds the HttpClient from the settings and the ``Runtime`` (with the trusted
+hosts and the bounds of issue 11) and the TokenManager over the credentials file, and closes
+the client at the end. Discovery and
 ``auth exchange``/``auth check`` all open one.
 """
 
@@ -17,7 +18,8 @@ from pathlib import Path
 
 from oaa_concur import redact
 from oaa_concur.concur.auth import TokenGrant, TokenManager, client_credentials
-from oaa_concur.concur.http import CONCUR_POLICY, ConcurApi, HttpClient
+from oaa_concur.concur.hosts import TrustedHosts
+from oaa_concur.concur.http import CONCUR_POLICY, Bounds, ConcurApi, HttpClient
 from oaa_concur.config import Secrets, Settings
 from oaa_concur.models import RunStats
 from oaa_concur.retry import RetryPolicy
@@ -36,6 +38,15 @@ class ConcurSession:
     stats: RunStats
 
 
+def bounds_of(settings: Settings) -> Bounds:
+    """The response bounds the settings ask for (defaults in ``oaa_concur.config``)."""
+    return Bounds(
+        max_response_bytes=settings.max_response_bytes,
+        request_deadline_s=settings.request_deadline_s,
+        run_deadline_s=settings.run_deadline_s,
+    )
+
+
 @asynccontextmanager
 async def concur_session(
     settings: Settings,
@@ -47,11 +58,14 @@ async def concur_session(
     """Lock the state directory and open the client; ConfigError if the app's id or secret is
     missing, LockedError if another run holds the lock (nothing is sent then)."""
     client_id, client_secret = client_credentials(secrets)
+    trust = TrustedHosts.of(settings.concur_url, settings.trusted_hosts)
     stats = RunStats(started_at=datetime.now(UTC))
     with state_lock(settings.state_dir):
         http = HttpClient(
             stats,
             runtime,
+            trust=trust,
+            bounds=bounds_of(settings),
             timeout_s=settings.timeout_s,
             ca_bundle=settings.ca_bundle,
             policy=policy,
@@ -64,6 +78,7 @@ async def concur_session(
                 client_id=client_id,
                 client_secret=client_secret,
                 landing_url=settings.concur_url,
+                trust=trust,
                 clock=runtime.clock,
             )
             yield ConcurSession(http, tokens, ConcurApi(http, tokens), stats)

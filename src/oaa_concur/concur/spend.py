@@ -14,13 +14,14 @@ from typing import Any
 
 from oaa_concur.concur.http import ConcurApi
 from oaa_concur.concur.pagination import Fetch, IndexPaginator
+from oaa_concur.config import DEFAULT_MAX_RECORDS
 
 LIST_PATH = "/profile/spend/v4.1/Users"
 PAGE_SIZE = 100
 
 
-def spend_paginator() -> IndexPaginator:
-    return IndexPaginator("Spend", PAGE_SIZE)
+def spend_paginator(max_records: int = DEFAULT_MAX_RECORDS) -> IndexPaginator:
+    return IndexPaginator("Spend", PAGE_SIZE, max_records)
 
 
 def spend_fetch(api: ConcurApi) -> Fetch:

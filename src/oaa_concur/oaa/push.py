@@ -11,13 +11,17 @@ oaaclient quirks handled here (veza-oaa.md §2.3):
   ``__context__``) keeps the headers, so a ``Retry-After`` from Veza is still honoured.
 * A private CA is given per request (``verify=<path>``), which wins over ``REQUESTS_CA_BUNDLE``;
   without ``ca_bundle`` requests still honours that variable.
+* ``VEZA_UNSAFE_HTTPS=true`` makes ``OAAClient`` turn TLS verification off (and the API key
+  would travel to whoever answers): a true value of it is refused (``check_veza_tls``), and
+  verification is set back on after construction whatever the variable says.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -41,6 +45,20 @@ requests that each run into ``timeout_s``."""
 _ALLOWED = re.compile(OAAClient.ALLOWED_CHARACTERS)
 _TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
 _MAX_DETAILS = 3
+UNSAFE_VARIABLE = "VEZA_UNSAFE_HTTPS"
+_FALSE = frozenset({"", "0", "false", "no", "off", "n", "f"})
+
+
+def check_veza_tls(env: Mapping[str, str] | None = None) -> None:
+    """Refuse ``VEZA_UNSAFE_HTTPS`` set to anything but an empty or false value."""
+    value = (os.environ if env is None else env).get(UNSAFE_VARIABLE, "")
+    if value.strip().lower() not in _FALSE:
+        raise ConfigError(
+            f"{UNSAFE_VARIABLE} is set, which would turn off TLS verification to Veza and "
+            "expose the API key; oaa-concur refuses it",
+            f"unset {UNSAFE_VARIABLE} and trust a private CA with --ca-bundle or "
+            "REQUESTS_CA_BUNDLE instead",
+        )
 
 
 def check_name(name: str, what: str) -> str:
@@ -77,6 +95,7 @@ def push(
 ) -> list[str]:
     """Get or create the provider and data source, push the payload; return Veza's warnings."""
     redact.register(api_key)
+    check_veza_tls()
     if veza_url.lower().startswith("http://"):
         # oaaclient would turn it into "https://http://..." and fail with a confusing DNS error
         raise ConfigError(
@@ -112,6 +131,7 @@ def _client(
         client = _Client(url=url, api_key=api_key)
     except (ValueError, OAAClientError) as err:  # only argument checks happen before the test
         raise VezaError(f"cannot use the Veza URL {url!r}", "check VEZA_URL") from err
+    client.verify_ssl = True  # whatever VEZA_UNSAFE_HTTPS said (check_veza_tls refused it)
     adapter = HTTPAdapter(max_retries=0)
     client._http_adapter.mount("https://", adapter)
     client._http_adapter.mount("http://", adapter)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -31,6 +32,7 @@ from oaa_concur.models import Company, DataIssue, DiscoveryResult, User
 from oaa_concur.review.findings import Finding, at_or_above, counts, find, summary_line
 from oaa_concur.review.rules import RuleSet, Severity, default_rules
 from oaa_concur.review.snapshot import SnapshotInfo, SnapshotStore
+from oaa_concur.safetext import visible
 from oaa_concur.state.files import write_private
 
 Format = Literal["html", "csv", "json"]
@@ -302,23 +304,49 @@ def render(report: Report, fmt: Format) -> str:
 
 
 def render_csv(rows: Iterable[GrantRow]) -> str:
+    """Every field quoted, so no character of a Concur string can end a field or a row."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(CSV_COLUMNS)
     for row in rows:
         writer.writerow([_cell(text) for text in row.cells().values()])
     return out.getvalue()
 
 
+_LINE_BREAKS = re.compile("\r\n|[\r\n\x0b\x0c\x85\u2028\u2029]")
+_FORMULA_START = ("=", "+", "-", "@")
+_LEADING = re.compile("[\\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2060-\u2064\ufeff]*")
+"""What a spreadsheet may skip before it sees a formula: whitespace, controls, zero-widths."""
+
+
 def _cell(value: str) -> str:
-    """Defuse spreadsheet formulas: Concur strings are user-controlled (OWASP CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    """A CSV cell from a Concur string (user-controlled; OWASP "CSV Injection").
+
+    Bidi controls and NUL are made visible (``safetext.visible``), line breaks become spaces
+    (a bare CR starts a new row in some spreadsheets even inside quotes), and a formula is
+    defused with a leading ``'`` when it starts with a tab, or with ``= + - @`` after any
+    leading whitespace and control characters (`` =cmd()`` is a formula too).
+    """
+    text = _LINE_BREAKS.sub(" ", visible(value))
+    lead = _LEADING.match(text)
+    start = lead.end() if lead else 0
+    if text[:1] == "\t" or text[start : start + 1] in _FORMULA_START:
+        return "'" + text
+    return text
+
+
+def _visible_value(value: Any) -> Any:
+    """Jinja ``finalize``: bidi controls and NUL in a rendered string made visible."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible(value)
+    return value
 
 
 def render_html(report: Report) -> str:
     env = Environment(
         loader=PackageLoader("oaa_concur.review", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
+        finalize=_visible_value,
     )
     template = env.get_template("report.html.j2")
     content = report.to_json(with_grants=False)
@@ -359,10 +387,26 @@ def _table_data(report: Report) -> dict[str, list[list[Any]]]:
     return {"users": user_rows, "roles": role_rows, "grants": grants, "findings": findings}
 
 
+_JSON_INVISIBLE = re.compile(r"\\\\|\\u0000|[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""In JSON text: an escaped backslash (skipped, so its second half is never read as the start
+of an escape), the NUL escape, or a raw bidi control."""
+
+
+def _visible_json(match: re.Match[str]) -> str:
+    found = match.group()
+    if found == "\\\\":
+        return found
+    if found == "\\u0000":
+        return "\\\\u0000"
+    return f"\\\\u{ord(found):04x}"
+
+
 def _script_json(data: Any) -> Markup:
-    """JSON safe inside <script type="application/json">: no "</script>" or "<!--" possible."""
+    """JSON safe inside <script type="application/json">: no "</script>" or "<!--" possible;
+    bidi controls and NUL reach the page as the visible text ``\\u202e`` (``safetext``)."""
     text = orjson.dumps(data).decode()
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = _JSON_INVISIBLE.sub(_visible_json, text)
     return Markup(text)  # noqa: S704 - escaped above; this is data, not markup
 
 

@@ -10,7 +10,6 @@ is not a database, or was written by a newer version, is a ``ConfigError`` with 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +22,7 @@ from oaa_concur.errors import ConfigError
 from oaa_concur.gc_control import gc_paused
 from oaa_concur.models import DiscoveryResult, RunStats
 from oaa_concur.review.rows import result_rows, rows_to_result
-from oaa_concur.state.files import ensure_private_dir
+from oaa_concur.state.files import create_private_file, ensure_private_dir, guard_database
 
 FILE_NAME = "snapshots.sqlite"
 
@@ -269,6 +268,7 @@ class SnapshotStore:
     def _connect(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
         if create:
             _create_private(self.state_dir, self.path)
+        guard_database(self.state_dir, self.path)
         try:
             # Autocommit mode: transactions are explicit (``transaction``), DDL included.
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -292,9 +292,7 @@ class SnapshotStore:
 def _create_private(state_dir: Path, path: Path) -> None:
     """Create the state directory (0700) and an empty database file (0600) if missing."""
     ensure_private_dir(state_dir)
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-    os.close(fd)
-    path.chmod(0o600)
+    create_private_file(path)
 
 
 @contextmanager

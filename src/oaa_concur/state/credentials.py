@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,12 @@ import orjson
 
 from oaa_concur import redact
 from oaa_concur.errors import ConfigError
-from oaa_concur.state.files import ensure_private_dir, write_private
+from oaa_concur.state.files import (
+    check_private_dir,
+    ensure_private_dir,
+    read_private,
+    write_private,
+)
 
 LOG = logging.getLogger(__name__)
 FILE_NAME = "credentials.json"
@@ -96,30 +100,21 @@ class CredentialStore:
         self.backup_path = state_dir / (FILE_NAME + ".bak")
 
     def load(self) -> StoredCredentials | None:
-        """The stored credentials, None if there is no file; ConfigError if unsafe or corrupted."""
-        try:
-            info = self.path.stat()
-        except FileNotFoundError:
+        """The stored credentials, None if there is no file; ConfigError if unsafe or corrupted.
+
+        Refused before reading: a state directory or file owned by another user or writable by
+        group or others, a file readable by others, and a symlink (``files.read_private``).
+        """
+        if not self.state_dir.exists():
             return None
-        if not stat.S_ISREG(info.st_mode):  # checked first: a directory's mode says nothing
-            raise ConfigError(
-                f"The credentials file {self.path} is not a regular file",
-                "move it aside and run again",
-            )
-        if stat.S_IMODE(info.st_mode) & 0o077:
-            raise ConfigError(
-                f"The credentials file {self.path} is readable by other users and is refused",
-                f"chmod 600 {self.path}",
-            )
+        check_private_dir(self.state_dir)
+        raw = read_private(self.path, "credentials file")
+        if raw is None:
+            return None
         try:
-            creds = StoredCredentials.from_json(self.path.read_bytes())
+            creds = StoredCredentials.from_json(raw)
         except (ValueError, TypeError) as exc:
             raise self._corrupted(exc) from None
-        except OSError as exc:  # unreadable (permissions, I/O error)
-            raise ConfigError(
-                f"The credentials file {self.path} cannot be read ({exc.strerror})",
-                "move it aside and run again",
-            ) from None
         redact.register(creds.refresh_token)
         return creds
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from oaa_concur.errors import LockedError
-from oaa_concur.state.files import ensure_private_dir
+from oaa_concur.state.files import ensure_private_dir, open_private, refuse_symlinks_in
 
 LOCK_NAME = "oaa-concur.lock"
 
@@ -21,10 +21,12 @@ def state_lock(state_dir: Path) -> Iterator[Path]:
     Two overlapping runs must never refresh the same token at once (Concur may rotate it and
     the loser's token would be dead, design.md §3.2), so a second run fails at once instead of
     waiting. The lock is not re-entrant: a second hold, even in the same process, is refused.
+    The state directory is checked first (ours, not group/other-writable, no symlinks in it).
     """
     ensure_private_dir(state_dir)
-    path = (state_dir / LOCK_NAME).resolve()
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    refuse_symlinks_in(state_dir)  # before the run sends anything, not after its discovery
+    path = state_dir / LOCK_NAME
+    fd = open_private(path, os.O_RDWR | os.O_CREAT)  # a planted symlink is refused
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
