@@ -150,8 +150,38 @@ def build_application(result: DiscoveryResult) -> BuiltApplication:
         return _build(result)
 
 
+@dataclass(slots=True)
+class ApplicationParts:
+    """The application without its users, and its users mapped one at a time: what
+    ``oaa.stream`` writes as a payload file without building the object graph."""
+
+    header: CustomApplication
+    """Properties, roles, permissions and role-group resources; no local users."""
+    users: Iterator[MappedUser]
+    """Each user once, by id (a case-duplicate left out as an issue), mapped by ``map_user``."""
+    issues: list[DataIssue]
+    """The issues found so far: complete once ``users`` is exhausted."""
+
+
+def application_parts(result: DiscoveryResult) -> ApplicationParts:
+    """``build_application`` in two parts: the same header, the same users, the same issues."""
+    issues = _Issues(result.issues)
+    app, role_ids, _ = _header(result, issues)
+    return ApplicationParts(app, _mapped_users(result, role_ids, issues), issues.found)
+
+
 def _build(result: DiscoveryResult) -> BuiltApplication:
     issues = _Issues(result.issues)
+    app, role_ids, groups = _header(result, issues)
+    for mapped in _mapped_users(result, role_ids, issues):
+        _add_user(app, mapped, groups)
+    return BuiltApplication(app, tuple(issues.found))
+
+
+def _header(
+    result: DiscoveryResult, issues: _Issues
+) -> tuple[CustomApplication, dict[str, str], dict[str, CustomResource]]:
+    """The application with everything but its users; role ids and role groups by key."""
     app = CustomApplication(application_name(result), application_type=APPLICATION_TYPE)
     _define_properties(app, result)
     app.set_property("company_id", result.company.id)
@@ -161,12 +191,17 @@ def _build(result: DiscoveryResult) -> BuiltApplication:
         app.add_custom_permission(name, types, apply_to_sub_resources=True)
     role_ids = _add_roles(app, result, issues)
     groups = _add_role_groups(app, result)
+    return app, role_ids, groups
+
+
+def _mapped_users(
+    result: DiscoveryResult, role_ids: Mapping[str, str], issues: _Issues
+) -> Iterator[MappedUser]:
     for user in _unique_users(result.users, issues):
         mapped = map_user(user, result.spend.get(user.id), role_ids)
         for issue in mapped.issues:
             issues.add(issue, per_subject=False)
-        _add_user(app, mapped, groups)
-    return BuiltApplication(app, tuple(issues.found))
+        yield mapped
 
 
 def _unique_users(users: Iterable[User], issues: _Issues) -> Iterator[User]:
