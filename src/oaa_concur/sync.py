@@ -3,31 +3,43 @@
 Order matters and is the product's promise (design.md §3.3):
 
 1. discovery reads everything or raises (``IncompleteDiscovery``): nothing below runs;
-2. the OAA application is built from the one in-memory ``DiscoveryResult``; the data issues
-   the mapping found (over-long strings, unknown role codes) join the result's own here, so
-   the snapshot and the summary count them (the builder only reports them, design.md §3.7);
-3. ``--save-json`` writes the payload (mode 0600) only after a complete discovery;
-4. the shrink guard compares the user count with the last *pushed* snapshot (so a refused
+2. the OAA payload is written as a stream (``oaa.stream``: one user at a time, no object
+   graph) to ``--save-json``'s path, or, when pushing without it, to a private file in the
+   state directory that is deleted after the push; the data issues the mapping found
+   (over-long strings, unknown role codes) join the result's own here, so the snapshot and
+   the summary count them (the mapping only reports them, design.md §3.7);
+3. the shrink guard compares the user count with the last *pushed* snapshot (so a refused
    run cannot become the new baseline and let the next one through);
-5. the snapshot is recorded (every complete discovery is kept for review and diff);
-6. the push, then the snapshot is marked as pushed.
+4. the snapshot is recorded (every complete discovery is kept for review and diff);
+5. the push from the payload file (in parts when it is large), then the wait until Veza
+   parsed it (unless ``--no-wait``), then the snapshot is marked as pushed. A failed or
+   unconfirmed parse leaves the snapshot unmarked (exit 1).
 """
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from oaa_concur.config import Secrets, Settings
 from oaa_concur.errors import ConfigError, PushRefused
 from oaa_concur.models import DataIssue, DiscoveryResult, ProgressCallback
 from oaa_concur.runtime import DEFAULT, Runtime
 
+if TYPE_CHECKING:
+    from oaa_concur.oaa import PushOptions, PushResult
+
 LOG = logging.getLogger(__name__)
+PUSH_FILE = "pending-payload.json"
+"""The payload of a push without ``--save-json``, in the state directory (0600), deleted after
+the push; a run that crashed leaves it for the next run to replace."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,8 @@ class SyncOptions:
     save_json: Path | None = None
     """Where to write the OAA payload (mode 0600); None: nowhere."""
     push: bool = True
+    push_options: PushOptions | None = None
+    """Part size and parse wait of the push (None: the defaults)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +61,8 @@ class SyncOutcome:
     warnings: list[str] = field(default_factory=list)
     """Veza's warnings about the pushed payload."""
     seconds: float = 0.0
+    push: PushResult | None = None
+    """What Veza said about the push (None: not pushed)."""
 
 
 def check_shrink(previous: int | None, current: int, settings: Settings) -> None:
@@ -82,7 +98,6 @@ def run_sync(
     runtime: Runtime = DEFAULT,
 ) -> SyncOutcome:
     """Run one discovery and everything after it; raise an ``OaaConcurError`` on failure."""
-    from oaa_concur import oaa
     from oaa_concur.concur.discovery import run_discovery
     from oaa_concur.review.snapshot import SnapshotStore
 
@@ -90,19 +105,49 @@ def run_sync(
     if options.push:
         _require_veza(settings, secrets)
     result = run_discovery(settings, secrets, progress=progress, runtime=runtime)
-    built = oaa.build_application(result)
-    result = with_issues(result, built.issues)
-    if options.save_json is not None:
-        oaa.save_payload(built.app, options.save_json)
-    store = SnapshotStore(settings.state_dir, retention=settings.retention)
-    baseline = store.last_pushed_user_count(result.company.id) if options.push else None
-    snapshot_id = store.record(result)
-    if not options.push:
-        return SyncOutcome(result, snapshot_id, seconds=time.monotonic() - started)
-    check_shrink(baseline, len(result.users), settings)
-    warnings = _push(built.app, settings, secrets, result, runtime)
+    with _payload_path(settings, options) as path:
+        result = with_issues(result, _write_payload(result, path))
+        store = SnapshotStore(settings.state_dir, retention=settings.retention)
+        baseline = store.last_pushed_user_count(result.company.id) if options.push else None
+        snapshot_id = store.record(result)
+        if not options.push or path is None:
+            return SyncOutcome(result, snapshot_id, seconds=time.monotonic() - started)
+        check_shrink(baseline, len(result.users), settings)
+        pushed = _push(path, settings, secrets, result, options, runtime)
     store.mark_pushed(snapshot_id)
-    return SyncOutcome(result, snapshot_id, True, warnings, time.monotonic() - started)
+    seconds = time.monotonic() - started
+    return SyncOutcome(result, snapshot_id, True, pushed.warnings, seconds, pushed)
+
+
+@contextlib.contextmanager
+def _payload_path(settings: Settings, options: SyncOptions) -> Iterator[Path | None]:
+    """``--save-json``'s path (kept), else a private file in the state directory when pushing
+    (deleted afterwards, whatever happened), else None: no file at all."""
+    if options.save_json is not None:
+        yield options.save_json
+        return
+    if not options.push:
+        yield None
+        return
+    path = settings.state_dir / PUSH_FILE
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _write_payload(result: DiscoveryResult, path: Path | None) -> list[DataIssue]:
+    """Write the payload to ``path`` as a stream (or only map it); the mapping's issues."""
+    from oaa_concur.oaa.build import application_parts
+    from oaa_concur.oaa.stream import save_streamed
+
+    if path is not None:
+        written, issues = save_streamed(result, path)
+        LOG.info("wrote the OAA payload (%d users, %d bytes)", written.users, written.size)
+        return issues
+    parts = application_parts(result)
+    collections.deque(parts.users, maxlen=0)  # the mapping's issues, without a file
+    return parts.issues
 
 
 def _require_veza(settings: Settings, secrets: Secrets) -> None:
@@ -113,17 +158,18 @@ def _require_veza(settings: Settings, secrets: Secrets) -> None:
 
 
 def _push(
-    app: object,
+    path: Path,
     settings: Settings,
     secrets: Secrets,
     result: DiscoveryResult,
+    options: SyncOptions,
     runtime: Runtime,
-) -> list[str]:
+) -> PushResult:
     from oaa_concur import oaa
 
     assert settings.veza_url is not None and secrets.veza_api_key is not None
     return oaa.push(
-        app,
+        path,
         veza_url=settings.veza_url,
         api_key=secrets.veza_api_key,
         provider_name=settings.provider_name,
@@ -131,4 +177,5 @@ def _push(
         ca_bundle=settings.ca_bundle,
         timeout_s=settings.timeout_s,  # else oaaclient waits 300 s for a silent Veza, 5 times
         runtime=runtime,
+        options=options.push_options,
     )
