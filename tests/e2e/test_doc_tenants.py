@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import orjson
+import pytest
 
 from oaa_concur.concur.parse import DELEGATE_FLAGS
 from oaa_concur.concur.spend import LIST_PATH
@@ -206,3 +207,21 @@ def test_deprecated_endpoints_in_the_summary_and_the_json_log(tmp_path: Path) ->
         "POST /profile/identity/v4.1/Users/.search",
     }
     assert all(d["sunset"] == "2020-03-01" for d in done["deprecations"])
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "https://us2.api.concursolutions.com",
+        "https://eu2.api.concursolutions.com",
+        "https://us-impl.api.concursolutions.com",
+    ],
+)
+def test_other_documented_hosts_still_work_as_concur_url(tmp_path: Path, host: str) -> None:
+    """platform/base-uris.markdown: the first token request goes where CONCUR_URL says."""
+    doc = DocServer(tenant_b())
+    env = {**doc.env(tmp_path / "state"), "CONCUR_URL": host}
+    done = run_cli(["discover", "--no-push"], env, FakeTime(start=START).runtime(doc.transport()))
+    assert done.exit_code == 0, done.output
+    first = httpx.URL(doc.seen[0].url)
+    assert (first.host, first.path) == (httpx.URL(host).host, "/oauth2/v0/token")
