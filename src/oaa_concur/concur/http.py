@@ -203,7 +203,8 @@ def classify(response: httpx.Response, what: str) -> JsonResponse:
             )
         return JsonResponse(status, body, cid, deprecation(response.headers, what))
     body = _decode(response.content)
-    if status == 429 or status >= 500 or request_limit(status, _text(response)):
+    text = _text(response) if status in (400, 403) else ""
+    if status == 429 or status >= 500 or request_limit(status, text):
         raise RetriableError(
             f"Concur answered {status} to {what}{_detail(body)}",
             _AGAIN,
@@ -211,7 +212,7 @@ def classify(response: httpx.Response, what: str) -> JsonResponse:
             correlation_id=cid,
             retry_after=response.headers.get("retry-after"),
         )
-    error = TokenRejected if token_gone(status, _text(response)) else ClientError
+    error = TokenRejected if token_gone(status, text) else ClientError
     raise error(
         f"Concur answered {status} to {what}{_detail(body)}",
         _HINTS.get(status, "check the request and the app's configuration"),
