@@ -117,8 +117,8 @@ def _summary_fields(stderr: str) -> dict[str, float]:
             entry = json.loads(line)
         except ValueError:
             continue
-        if entry.get("message") == "run complete":
-            return entry
+        if isinstance(entry, dict) and entry.get("message") == "run complete":
+            return {k: v for k, v in entry.items() if isinstance(v, int | float)}
     raise SystemExit("discover printed no 'run complete' line")
 
 

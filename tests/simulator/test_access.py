@@ -5,7 +5,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from oaa_concur.simulator import DEFAULT_SCOPES, SimulatorConfig, running_simulator
+from oaa_concur.simulator import (
+    DEFAULT_SCOPES,
+    RunningSimulator,
+    SimulatorConfig,
+    running_simulator,
+)
 from tests.simulator.helpers import ENTERPRISE, all_identity, bearer, refresh, search, token_form
 
 
@@ -18,7 +23,7 @@ def client():  # type: ignore[no-untyped-def]
 SIMULATOR = SimulatorConfig(users=1500, seed=11)  # the `sim` fixture (tests/conftest.py)
 
 
-def test_split_geolocation(client) -> None:
+def test_split_geolocation(client: httpx.Client) -> None:
     with running_simulator(SimulatorConfig(users=20, split_geolocation=True)) as sim:
         assert sim.url != sim.api_url
         landing_refresh = refresh(client, sim, host=sim.url)
@@ -43,7 +48,7 @@ def test_split_geolocation(client) -> None:
     assert right_host.status_code == 200
 
 
-def test_missing_scopes_omit_fields_and_forbid_spend(client) -> None:
+def test_missing_scopes_omit_fields_and_forbid_spend(client: httpx.Client) -> None:
     scopes = tuple(
         s
         for s in DEFAULT_SCOPES
@@ -68,7 +73,9 @@ def test_missing_scopes_omit_fields_and_forbid_spend(client) -> None:
     assert spend.status_code == 403
 
 
-def test_requested_scope_subset_limits_the_token(client, sim) -> None:
+def test_requested_scope_subset_limits_the_token(
+    client: httpx.Client, sim: RunningSimulator
+) -> None:
     response = client.post(
         f"{sim.url}/oauth2/v0/token",
         data=token_form(
@@ -84,7 +91,9 @@ def test_requested_scope_subset_limits_the_token(client, sim) -> None:
     assert set(user) == {"schemas", "id", "userName", "externalId"}
 
 
-def test_attributes_projection_and_request_only_entitlements(client, sim) -> None:
+def test_attributes_projection_and_request_only_entitlements(
+    client: httpx.Client, sim: RunningSimulator
+) -> None:
     headers = bearer(client, sim)
     default = search(client, sim, headers, count=5).json()["Resources"]
     assert all("entitlements" not in u and ENTERPRISE in u for u in default)
@@ -109,7 +118,7 @@ def test_attributes_projection_and_request_only_entitlements(client, sim) -> Non
     assert unknown.status_code == 400 and unknown.json()["scimType"] == "invalidValue"
 
 
-def test_filters(client, sim) -> None:
+def test_filters(client: httpx.Client, sim: RunningSimulator) -> None:
     headers = bearer(client, sim)
     tenant = sim.tenant
     inactive = all_identity(client, sim, headers, count=100, filter="active eq false")

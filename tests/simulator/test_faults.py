@@ -7,8 +7,8 @@ import asyncio
 import httpx
 import pytest
 
-from oaa_concur.simulator import SimulatorConfig, running_simulator
-from tests.simulator.helpers import bearer, search
+from oaa_concur.simulator import RunningSimulator, SimulatorConfig, running_simulator
+from tests.simulator.helpers import HoldUntil, bearer, concurrent_spend, search
 
 
 @pytest.fixture
@@ -17,7 +17,9 @@ def client():  # type: ignore[no-untyped-def]
         yield c
 
 
-def _spend(client: httpx.Client, sim, headers, start: int = 1) -> httpx.Response:  # type: ignore[no-untyped-def]
+def _spend(
+    client: httpx.Client, sim: RunningSimulator, headers: dict[str, str], start: int = 1
+) -> httpx.Response:
     return client.get(
         f"{sim.api_url}/profile/spend/v4.1/Users",
         params={"startIndex": start, "count": 100},
@@ -25,7 +27,7 @@ def _spend(client: httpx.Client, sim, headers, start: int = 1) -> httpx.Response
     )
 
 
-def test_429_with_retry_after_and_documented_body(client) -> None:
+def test_429_with_retry_after_and_documented_body(client: httpx.Client) -> None:
     with running_simulator(SimulatorConfig(users=20, rate_429=1.0, retry_after="7")) as sim:
         response = _spend(client, sim, bearer(client, sim))
         token = client.post(f"{sim.url}/oauth2/v0/token", data={})
@@ -37,7 +39,7 @@ def test_429_with_retry_after_and_documented_body(client) -> None:
     assert sim.state.faults["429"] == 1
 
 
-def test_default_retry_after_is_zero_and_5xx(client) -> None:
+def test_default_retry_after_is_zero_and_5xx(client: httpx.Client) -> None:
     with running_simulator(SimulatorConfig(users=20, rate_429=1.0)) as sim:
         assert _spend(client, sim, bearer(client, sim)).headers["retry-after"] == "0"
     with running_simulator(SimulatorConfig(users=20, rate_5xx=1.0)) as sim:
@@ -46,7 +48,7 @@ def test_default_retry_after_is_zero_and_5xx(client) -> None:
     assert statuses <= {500, 502, 503, 504} and len(statuses) > 1
 
 
-def test_dropped_connection_gets_no_response(client) -> None:
+def test_dropped_connection_gets_no_response(client: httpx.Client) -> None:
     with running_simulator(SimulatorConfig(users=20, rate_drop=1.0)) as sim:
         headers = bearer(client, sim)
         with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
@@ -54,7 +56,7 @@ def test_dropped_connection_gets_no_response(client) -> None:
         assert sim.state.faults["drop"] == 1
 
 
-def test_faults_are_seeded_and_reproducible(client) -> None:
+def test_faults_are_seeded_and_reproducible(client: httpx.Client) -> None:
     runs = []
     for _ in range(2):
         config = SimulatorConfig(users=20, seed=3, rate_429=0.3, rate_5xx=0.2)
@@ -65,7 +67,7 @@ def test_faults_are_seeded_and_reproducible(client) -> None:
     assert {200, 429} <= set(runs[0]) and any(s >= 500 for s in runs[0])
 
 
-def test_fail_page_is_persistent(client) -> None:
+def test_fail_page_is_persistent(client: httpx.Client) -> None:
     config = SimulatorConfig(users=250, fail_page=("spend", 2))
     with running_simulator(config) as sim:
         headers = bearer(client, sim)
@@ -83,7 +85,7 @@ def test_fail_page_is_persistent(client) -> None:
     assert first.status_code == 200 and again == [500, 500]
 
 
-def test_malformed_pages(client) -> None:
+def test_malformed_pages(client: httpx.Client) -> None:
     config = SimulatorConfig(users=50, malformed_page=("identity", 1))
     with running_simulator(config) as sim:
         response = search(client, sim, bearer(client, sim), count=10)
@@ -96,23 +98,20 @@ def test_malformed_pages(client) -> None:
     assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
 
 
-async def _concurrent(sim, headers, n: int) -> list[int]:  # type: ignore[no-untyped-def]
-    async with httpx.AsyncClient(timeout=10) as aclient:
-        url = f"{sim.api_url}/profile/spend/v4.1/Users"
-        responses = await asyncio.gather(*(aclient.get(url, headers=headers) for _ in range(n)))
-    return [r.status_code for r in responses]
-
-
-def test_concurrency_limit_answers_429(client) -> None:
-    config = SimulatorConfig(users=20, concurrency_limit=1, latency_s=0.2)
+def test_concurrency_limit_answers_429(client: httpx.Client) -> None:
+    hold = HoldUntil(lambda state: state.faults["busy"] >= 2)
+    config = SimulatorConfig(users=20, concurrency_limit=1, latency_s=0.2, sleep=hold)
     with running_simulator(config) as sim:
-        statuses = asyncio.run(_concurrent(sim, bearer(client, sim), 3))
+        hold.state = sim.state
+        statuses = asyncio.run(concurrent_spend(sim, bearer(client, sim), 3))
     assert sorted(statuses) == [200, 429, 429]
     assert sim.state.faults["busy"] == 2
 
 
-def test_latency_does_not_block_other_requests(client) -> None:
-    with running_simulator(SimulatorConfig(users=20, latency_s=0.2)) as sim:
-        statuses = asyncio.run(_concurrent(sim, bearer(client, sim), 4))
+def test_latency_does_not_block_other_requests(client: httpx.Client) -> None:
+    hold = HoldUntil(lambda state: state.in_flight >= 4)
+    with running_simulator(SimulatorConfig(users=20, latency_s=0.2, sleep=hold)) as sim:
+        hold.state = sim.state
+        statuses = asyncio.run(concurrent_spend(sim, bearer(client, sim), 4))
     assert statuses == [200] * 4
-    assert sim.state.max_in_flight == 4  # all four were sleeping at once
+    assert sim.state.max_in_flight == 4  # all four were waiting at once

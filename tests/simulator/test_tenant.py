@@ -83,7 +83,9 @@ def test_spend_mix_roles_approvers_delegates(tenant: Tenant) -> None:
             continue
         report = spend[APPROVER].get("report", [])
         managed += 1
-        if report and report[0]["approver"]["value"] == tenant.user_id(tenant.manager_of(i)):
+        manager = tenant.manager_of(i)
+        assert manager is not None
+        if report and report[0]["approver"].get("value") == tenant.user_id(manager):
             approved_by_manager += 1
         delegates += bool(spend[DELEGATE])
     assert 0.8 < approved_by_manager / managed < 1.0 and delegates > 0

@@ -8,7 +8,7 @@ import httpx
 import orjson
 import pytest
 
-from oaa_concur.simulator import SimulatorConfig, running_simulator
+from oaa_concur.simulator import RunningSimulator, SimulatorConfig, running_simulator
 from tests.simulator.helpers import refresh, token_form
 
 
@@ -28,7 +28,9 @@ def client():  # type: ignore[no-untyped-def]
         yield c
 
 
-def _exchange(client: httpx.Client, sim, request_token: str | None = None) -> httpx.Response:  # type: ignore[no-untyped-def]
+def _exchange(
+    client: httpx.Client, sim: RunningSimulator, request_token: str | None = None
+) -> httpx.Response:
     form = token_form(
         sim,
         grant_type="password",
@@ -39,7 +41,7 @@ def _exchange(client: httpx.Client, sim, request_token: str | None = None) -> ht
     return client.post(f"{sim.url}/oauth2/v0/token", data=form)
 
 
-def test_request_token_exchange_shapes_and_string_types(client) -> None:
+def test_request_token_exchange_shapes_and_string_types(client: httpx.Client) -> None:
     clock = FakeClock()
     with running_simulator(SimulatorConfig(users=10, clock=clock)) as sim:
         body = _exchange(client, sim).json()
@@ -57,7 +59,7 @@ def test_request_token_exchange_shapes_and_string_types(client) -> None:
     assert id_claims["sub"] == sim.company_uuid
 
 
-def test_request_token_reusable_within_24h_then_code_5(client) -> None:
+def test_request_token_reusable_within_24h_then_code_5(client: httpx.Client) -> None:
     clock = FakeClock()
     with running_simulator(SimulatorConfig(users=10, clock=clock)) as sim:
         first = _exchange(client, sim)
@@ -71,7 +73,7 @@ def test_request_token_reusable_within_24h_then_code_5(client) -> None:
     assert expired.json()["code"] == 5 and expired.json()["error"] == "invalid_grant"
 
 
-def test_bad_secret_credtype_and_scope(client) -> None:
+def test_bad_secret_credtype_and_scope(client: httpx.Client) -> None:
     with running_simulator(SimulatorConfig(users=10)) as sim:
         url = f"{sim.url}/oauth2/v0/token"
         bad_secret = client.post(
@@ -108,7 +110,7 @@ def test_bad_secret_credtype_and_scope(client) -> None:
     assert bad_refresh.status_code == 400 and bad_refresh.json()["code"] == 108
 
 
-def test_refresh_sliding_expiry_same_token_without_rotation(client) -> None:
+def test_refresh_sliding_expiry_same_token_without_rotation(client: httpx.Client) -> None:
     clock = FakeClock()
     with running_simulator(SimulatorConfig(users=10, clock=clock)) as sim:
         first = refresh(client, sim).json()
@@ -118,7 +120,7 @@ def test_refresh_sliding_expiry_same_token_without_rotation(client) -> None:
     assert int(second["refresh_expires_in"]) == int(first["refresh_expires_in"]) + 1000
 
 
-def test_strict_rotation_kills_the_old_token(client) -> None:
+def test_strict_rotation_kills_the_old_token(client: httpx.Client) -> None:
     with running_simulator(SimulatorConfig(users=10, rotate_refresh_tokens=True)) as sim:
         first = refresh(client, sim)
         new_token = first.json()["refresh_token"]
@@ -129,7 +131,7 @@ def test_strict_rotation_kills_the_old_token(client) -> None:
     assert newer.status_code == 200
 
 
-def test_refresh_token_expires_after_idle_window(client) -> None:
+def test_refresh_token_expires_after_idle_window(client: httpx.Client) -> None:
     clock = FakeClock()
     config = SimulatorConfig(users=10, clock=clock, refresh_token_ttl=100)
     with running_simulator(config) as sim:
@@ -138,7 +140,7 @@ def test_refresh_token_expires_after_idle_window(client) -> None:
     assert response.json()["code"] == 108
 
 
-def test_access_token_expires_with_the_injected_clock(client) -> None:
+def test_access_token_expires_with_the_injected_clock(client: httpx.Client) -> None:
     clock = FakeClock()
     with running_simulator(SimulatorConfig(users=10, clock=clock, access_token_ttl=60)) as sim:
         token = refresh(client, sim).json()["access_token"]
@@ -154,7 +156,7 @@ def test_access_token_expires_with_the_injected_clock(client) -> None:
     assert "concur-correlationid" in stale.headers
 
 
-def test_revoke_after_n_refreshes_and_revoke_all(client) -> None:
+def test_revoke_after_n_refreshes_and_revoke_all(client: httpx.Client) -> None:
     with running_simulator(SimulatorConfig(users=10, revoke_after_refreshes=2)) as sim:
         statuses = [refresh(client, sim).status_code for _ in range(3)]
         codes = refresh(client, sim).json()["code"]

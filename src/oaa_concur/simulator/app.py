@@ -14,8 +14,8 @@ from starlette.routing import Route
 from oaa_concur.simulator import identity as idr
 from oaa_concur.simulator import spend as spr
 from oaa_concur.simulator.errors import scim_error
+from oaa_concur.simulator.oauth_codes import OAuthError
 from oaa_concur.simulator.state import SimulatorState
-from oaa_concur.simulator.tokens import OAuthError
 
 
 def json_response(
@@ -28,15 +28,9 @@ def json_response(
     return Response(orjson.dumps(body), status_code=status, headers=headers, media_type=media_type)
 
 
-def _lives_elsewhere(state: SimulatorState, form: dict[str, str]) -> None:
-    state.tokens.check_client(form)
-    raise OAuthError(
-        400,
-        16,
-        "invalid_request",
-        "user lives elsewhere",
-        geolocation=state.api_url if state.config.elsewhere_geolocation else None,
-    )
+def _lives_elsewhere(state: SimulatorState, form: dict[str, str], content_type: str) -> None:
+    state.tokens.check_caller(form, content_type)
+    raise OAuthError(16, state.api_url if state.config.elsewhere_geolocation else None)
 
 
 def create_app(state: SimulatorState, role: str) -> Starlette:
@@ -44,11 +38,12 @@ def create_app(state: SimulatorState, role: str) -> Starlette:
 
     async def token(request: Request) -> Response:
         form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+        content_type = request.headers.get("content-type", "")
         try:
             if role == "landing" and form.get("grant_type") == "refresh_token":
                 # Refreshes go to the company's data center; GLZ says "lives elsewhere" (§2.5).
-                _lives_elsewhere(state, form)
-            body = state.tokens.exchange(form, state.api_url)
+                _lives_elsewhere(state, form, content_type)
+            body = state.tokens.exchange(form, state.api_url, content_type)
         except OAuthError as err:
             return json_response(err.body, err.status)
         return json_response(body, headers={"cache-control": "no-store"})

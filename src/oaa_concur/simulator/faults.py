@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
+import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
+from email.utils import format_datetime
 from typing import Any
 
 import orjson
 
+from oaa_concur.simulator.config import Deprecation
 from oaa_concur.simulator.errors import rate_limit_body, scim_error
 from oaa_concur.simulator.state import SimulatorState
 
@@ -43,13 +45,24 @@ class FaultLayer:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        send = _with_correlation_id(send)
+        headers = [(b"concur-correlationid", str(uuid.uuid4()).encode())]
+        headers += self._deprecation(scope["path"])
+        send = _with_headers(send, headers)
         route = route_of(scope["path"])
         self.state.requests[route] += 1
         if route not in ("identity", "spend"):
             await self.app(scope, receive, send)
             return
+        self.state.maybe_grow()
         await self._api(route, scope, receive, send)
+
+    def _deprecation(self, path: str) -> list[tuple[bytes, bytes]]:
+        for item in self.state.config.deprecations:
+            base = item.endpoint.rstrip("/")
+            if path == base or path.startswith(base + "/"):
+                self.state.faults["deprecated"] += 1
+                return deprecation_headers(item)
+        return []
 
     async def _api(self, route: str, scope: Scope, receive: Receive, send: Send) -> None:
         state, config = self.state, self.state.config
@@ -61,7 +74,7 @@ class FaultLayer:
         state.max_in_flight = max(state.max_in_flight, state.in_flight)
         try:
             if config.latency_s > 0:
-                await asyncio.sleep(config.latency_s)
+                await config.sleep(config.latency_s)
             if not await self._random_fault(route, scope, send):
                 await self.app(scope, receive, send)
         finally:
@@ -93,14 +106,27 @@ class FaultLayer:
         return False
 
 
-def _with_correlation_id(send: Send) -> Send:
-    """Every answer carries a fresh `concur-correlationid` (concur-api.md §5.1)."""
+def deprecation_headers(item: Deprecation) -> list[tuple[bytes, bytes]]:
+    """``x-api-warn`` and ``sunset`` as the API release notes of 2026-02-04 and 2026-03-03 show
+    them: ``'<old>' is deprecated; use '<new>'. See '<link>' for details.`` and an HTTP-date
+    (``Sun, 01 Mar 2020 00:00:00 GMT``, RFC 8594)."""
+    warn = (
+        f"'{item.endpoint}' is deprecated; use '{item.replacement}'. See '{item.link}' for details."
+    )
+    moment = dt.datetime.combine(item.sunset, dt.time(), tzinfo=dt.UTC)
+    return [
+        (b"x-api-warn", warn.encode()),
+        (b"sunset", format_datetime(moment, usegmt=True).encode()),
+    ]
+
+
+def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    """Every answer carries a fresh ``concur-correlationid`` (concur-api.md §5.1), plus the
+    deprecation headers of its endpoint."""
 
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":
-            headers = list(message.get("headers", []))
-            headers.append((b"concur-correlationid", str(uuid.uuid4()).encode()))
-            message["headers"] = headers
+            message["headers"] = [*message.get("headers", []), *extra]
         await send(message)
 
     return wrapped

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import orjson
@@ -63,16 +63,40 @@ _DETAILS = {
 }
 
 
-class Delayed(Response):
-    """A response sent only after ``delay`` seconds (a page slower than the client's timeout)."""
+def json_response(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
-    def __init__(self, body: bytes, delay: float) -> None:
-        super().__init__(body, media_type="application/json")
-        self.delay = delay
+
+class Delayed(Response):
+    """``inner`` sent only after ``delay`` seconds, without blocking other requests (a slow
+    page, or server time that grows with the records of a page)."""
+
+    def __init__(
+        self,
+        inner: Response,
+        delay: float,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        super().__init__(status_code=inner.status_code)
+        self.inner, self.delay, self.sleep = inner, delay, sleep
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await asyncio.sleep(self.delay)
-        await super().__call__(scope, receive, send)
+        await self.sleep(self.delay)
+        await self.inner(scope, receive, send)
+
+
+def finish(state: SimulatorState, kind: str, page: int, body: dict[str, Any]) -> Response:
+    """A list page: its configured fault, if any, after the server time its records cost
+    (``latency_per_record_s`` per record: issue 13, a 1,000-user page costs ten times a
+    100-record page)."""
+    response = page_fault(state, kind, page, body) or json_response(body)
+    records = body.get("Resources")
+    return slower(state, response, len(records) if isinstance(records, list) else 0)
+
+
+def slower(state: SimulatorState, response: Response, records: int) -> Response:
+    delay = state.config.latency_per_record_s * records
+    return Delayed(response, delay, state.config.sleep) if delay > 0 else response
 
 
 def _due(
@@ -111,7 +135,7 @@ def page_fault(state: SimulatorState, kind: str, page: int, body: Any) -> Respon
             orjson.dumps(_wrong_shape(body, config.wrong_shape)), media_type="application/json"
         )
     if _due(state, kind, page, "slow_page", config.slow_page, config.slow_times):
-        return Delayed(orjson.dumps(body), config.slow_s)
+        return Delayed(json_response(body), config.slow_s, config.sleep)
     if state.config.malformed_page == (kind, page):
         state.faults["malformed_page"] += 1
         if kind == "spend":  # an error page from a proxy, served with 200

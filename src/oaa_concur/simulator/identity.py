@@ -1,4 +1,10 @@
-"""Identity v4.1 (cursor paging, .search) and v4 (index paging) user routes (concur-api.md §3)."""
+"""Identity v4.1 (cursor paging, .search) and v4 (index paging) user routes (concur-api.md §3).
+
+Docs: ``api-reference/profile/v4.1.identity.md`` ("Retrieve All Users", "Search For Users"),
+``api-guides/profile/identity-search.md`` (parameters, pagination, filtering) and
+``api-reference/profile/v4.identity.md`` ("Retrieve Users": ``startIndex``, ``count`` <= 100,
+``filter`` on ``userName``, ``employeeNumber``, ``externalId``).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,16 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from oaa_concur.simulator import query as q
-from oaa_concur.simulator.guard import Refused, authorize, error_response, page_fault
+from oaa_concur.simulator import search
+from oaa_concur.simulator.cursors import make_cursor, read_cursor
+from oaa_concur.simulator.guard import (
+    Refused,
+    authorize,
+    error_response,
+    finish,
+    json_response,
+    slower,
+)
 from oaa_concur.simulator.projection import (
     IDENTITY_SCOPES,
     BadRequest,
@@ -17,16 +31,13 @@ from oaa_concur.simulator.projection import (
     parse_attributes,
     project,
 )
+from oaa_concur.simulator.scim_filter import FilterError
 from oaa_concur.simulator.state import SimulatorState
 
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:concur:2.0:SearchRequest"
 MAX_V41, DEFAULT_V41 = 1000, 100
 MAX_V4, DEFAULT_V4 = 100, 10
-
-
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
 def _int(value: Any, name: str, default: int) -> int:
@@ -72,14 +83,14 @@ async def search_v41(request: Request, state: SimulatorState) -> Response:
     for value in (attributes, excluded):
         if value is not None and not isinstance(value, list):
             return error_response(400, "attributes must be an array", "invalidSyntax")
+    filter_text = body.get("filter")
+    if filter_text is not None and not isinstance(filter_text, str):
+        return error_response(400, "filter must be a string", "invalidFilter")
+    if state.config.refuse_filters and filter_text and filter_text.strip():
+        state.faults["refused_filter"] += 1  # issue 13: a tenant that refuses the filter
+        return error_response(400, f"Unsupported filter [{filter_text}]", "invalidFilter")
     return await _guarded(
-        request,
-        state,
-        body.get("filter"),
-        attributes,
-        excluded,
-        body.get("count"),
-        body.get("cursor"),
+        request, state, filter_text, attributes, excluded, body.get("count"), body.get("cursor")
     )
 
 
@@ -97,6 +108,8 @@ async def _guarded(
         return _page_v41(state, grant.scopes, filter_text, attributes, excluded, count, cursor)
     except Refused as refused:
         return refused.response
+    except FilterError as bad:
+        return error_response(400, str(bad), "invalidFilter")
     except BadRequest as bad:
         return error_response(400, bad.detail, bad.scim_type)
 
@@ -110,92 +123,72 @@ def _page_v41(
     count_raw: Any,
     cursor: str | None,
 ) -> Response:
+    """One page: ``startIndex`` is the 1-based position of its first result among all matches,
+    as the search guide's examples show it (``"startIndex": 101`` on the second page of 100)."""
     tenant = state.tenant
     start, position, page = 0, 1, 1
     if cursor:
-        cur = q.read_cursor(cursor)
+        cur = read_cursor(cursor)
         if filter_text is not None and filter_text != cur["query"]:
             raise BadRequest("The cursor belongs to a different query")
         filter_text, start = cur["query"], cur["next"]
         position, page = cur["startIndex"], cur["page"]
         attributes = attributes if attributes is not None else cur["attributes"]
     count = max(0, min(_int(count_raw, "count", DEFAULT_V41), MAX_V41))
-    query = q.parse_filter(filter_text, tenant)
+    query = search.plan(filter_text, tenant, state.prefixes)
     selection = None if attributes is None else parse_attributes(attributes)
     drop = None if excluded is None else parse_attributes(excluded)
-    hits, following = _select(state, query, start, count)
+    hits, following = search.page(query, tenant, start, count)
     body: dict[str, Any] = {
         "schemas": [LIST_RESPONSE],
-        "totalResults": _total(state, query),
+        "totalResults": search.total(query, tenant, state.totals),
+        "startIndex": position,
         "itemsPerPage": len(hits),
         "Resources": [project(tenant.identity_user(i), scopes, selection, drop) for i in hits],
     }
     if following is not None and count > 0:
-        body["nextCursor"] = q.make_cursor(
-            tenant, following, position + len(hits), page + 1, query, attributes
+        body["nextCursor"] = make_cursor(
+            tenant, following, position + len(hits), page + 1, query.text, attributes
         )
     if cursor and state.config.repeat_cursor_page == page:
         state.faults["repeat_cursor"] += 1
         body["nextCursor"] = cursor  # a server-side loop: the cursor that asked for this page
-    return page_fault(state, "identity", page, body) or _json(body)
-
-
-def _select(
-    state: SimulatorState, query: q.Query, start: int, count: int
-) -> tuple[list[int], int | None]:
-    """Up to ``count`` matching indices from ``start``, and the next match after them."""
-    users = state.tenant.users
-    if query.only is not None:
-        only = query.only
-        hit = only >= 0 and start <= only < users and query.matches(only) and count > 0
-        return ([only] if hit else []), None
-    if not query.predicates:
-        end = min(users, start + count)
-        return list(range(start, end)), (end if end < users else None)
-    hits: list[int] = []
-    index = start
-    while index < users and len(hits) < count:
-        if query.matches(index):
-            hits.append(index)
-        index += 1
-    while index < users and not query.matches(index):
-        index += 1
-    return hits, (index if index < users else None)
-
-
-def _total(state: SimulatorState, query: q.Query) -> int:
-    if query.only is not None:
-        return 1 if 0 <= query.only < state.tenant.users and query.matches(query.only) else 0
-    if not query.predicates:
-        return state.tenant.users
-    if query.text not in state.totals:
-        state.totals[query.text] = sum(1 for i in range(state.tenant.users) if query.matches(i))
-    return state.totals[query.text]
+    return finish(state, "identity", page, body)
 
 
 async def list_v4(request: Request, state: SimulatorState) -> Response:
-    """GET /profile/identity/v4/Users?startIndex=&count= (index paging, count <= 100)."""
+    """GET /profile/identity/v4/Users?startIndex=&count=[&filter=] (index paging, <= 100)."""
     try:
         grant = authorize(request, state, IDENTITY_SCOPES)
         params = request.query_params
         start = max(1, _int(params.get("startIndex"), "startIndex", 1))
         count = max(0, min(_int(params.get("count"), "count", DEFAULT_V4), MAX_V4))
         selection = _selection(params.get("attributes"))
+        matches = _v4_matches(state, params.get("filter"))
     except Refused as refused:
         return refused.response
+    except FilterError as bad:
+        return error_response(400, str(bad), "invalidFilter")
     except BadRequest as bad:
         return error_response(400, bad.detail, bad.scim_type)
+    hits = matches[start - 1 : start - 1 + count]
     tenant = state.tenant
-    hits = range(start - 1, min(tenant.users, start - 1 + count))
-    return _json(
-        {
-            "schemas": [LIST_RESPONSE],
-            "totalResults": tenant.users,
-            "startIndex": start,
-            "itemsPerPage": len(hits),
-            "Resources": [project(tenant.identity_user(i), grant.scopes, selection) for i in hits],
-        }
-    )
+    body = {
+        "schemas": [LIST_RESPONSE],
+        "totalResults": len(matches),
+        "startIndex": start,
+        "itemsPerPage": len(hits),
+        "Resources": [project(tenant.identity_user(i), grant.scopes, selection) for i in hits],
+    }
+    return finish(state, "identity_v4", start, body)
+
+
+def _v4_matches(state: SimulatorState, filter_text: str | None) -> range | list[int]:
+    """Every user, or the one user the v4 filter names (or nobody)."""
+    if filter_text is None:
+        return range(state.tenant.users)
+    found = search.v4_lookup(filter_text, state.tenant)
+    return [] if found is None else [found]
 
 
 def _selection(attributes: str | None) -> Selection | None:
@@ -215,4 +208,5 @@ async def get_one(request: Request, state: SimulatorState) -> Response:
     index = state.tenant.index_of(request.path_params["user_id"])
     if index is None or index >= state.tenant.users:
         return error_response(404, "User not found")
-    return _json(project(state.tenant.identity_user(index), grant.scopes, selection))
+    user = project(state.tenant.identity_user(index), grant.scopes, selection)
+    return slower(state, json_response(user), 1)

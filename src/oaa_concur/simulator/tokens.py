@@ -1,4 +1,11 @@
-"""OAuth 2.0 token service of the simulator: Concur's company-token flow (concur-api.md §2)."""
+"""OAuth 2.0 token service of the simulator: Concur's company-token flow (concur-api.md §2).
+
+Grants: ``password`` with ``credtype=authtoken`` (the Company Request Token exchange,
+``company-auth.markdown``), ``refresh_token`` and, when allowed, ``client_credentials``
+(``apidoc.markdown`` "Client Credentials grant": an access token and no refresh token). Every
+refusal is one of the documented codes (``oauth_codes``); request-level checks come first
+(``token_checks``).
+"""
 
 from __future__ import annotations
 
@@ -12,20 +19,16 @@ from typing import Any
 
 import orjson
 
+from oaa_concur.simulator.oauth_codes import OAuthError
+from oaa_concur.simulator.token_checks import (
+    TokenPolicy,
+    check_client,
+    check_format,
+    check_password_fields,
+    check_policy,
+)
+
 REQUEST_TOKEN_TTL = 24 * 3600  # a Company Request Token lives 24 h, reusable (§2.2)
-
-
-class OAuthError(Exception):
-    """An OAuth error answer: HTTP status plus Concur's {code, error, error_description}."""
-
-    def __init__(
-        self, status: int, code: int, error: str, description: str, geolocation: str | None = None
-    ) -> None:
-        super().__init__(description)
-        self.status = status
-        self.body: dict[str, Any] = {"code": code, "error": error, "error_description": description}
-        if geolocation is not None:
-            self.body["geolocation"] = geolocation
 
 
 @dataclass
@@ -60,6 +63,7 @@ class TokenService:
         rotate: bool,
         revoke_after: int | None,
         omit_refresh: bool = False,
+        policy: TokenPolicy | None = None,
     ) -> None:
         self.client_id = str(uuid.uuid4())
         self.client_secret = secrets.token_urlsafe(24)
@@ -69,6 +73,8 @@ class TokenService:
         self.access_ttl, self.refresh_ttl = access_ttl, refresh_ttl
         self.rotate, self.revoke_after = rotate, revoke_after
         self.omit_refresh = omit_refresh
+        self.policy = policy or TokenPolicy()
+        self.forced_errors = 0
         self.refreshes = 0
         self.request_tokens: dict[str, float] = {}
         self.refresh_tokens: dict[str, RefreshGrant] = {}
@@ -104,51 +110,68 @@ class TokenService:
             return None
         return grant
 
-    def exchange(self, form: Mapping[str, str], geolocation: str) -> dict[str, Any]:
+    def exchange(
+        self,
+        form: Mapping[str, str],
+        geolocation: str,
+        content_type: str = "application/x-www-form-urlencoded",
+    ) -> dict[str, Any]:
         """Handle one POST /oauth2/v0/token form; raise OAuthError on refusal."""
         with self.lock:
-            self.check_client(form)
-            grant = form.get("grant_type", "")
+            self.check_caller(form, content_type)
+            grant = check_policy(form, self.policy)
+            self._forced_error()
             if grant == "password":
                 return self._password(form, geolocation)
             if grant == "refresh_token":
                 return self._refresh(form, geolocation)
-            raise OAuthError(
-                400,
-                60,
-                "unsupported_grant_type",
-                f"grant type {grant!r} is not allowed for this client",
-            )
+            if grant == "client_credentials":
+                return self._client_credentials(geolocation)
+            raise OAuthError(60)  # allowed by the policy but not a grant this simulator serves
 
-    def check_client(self, form: Mapping[str, str]) -> None:
-        if form.get("client_id") != self.client_id:
-            raise OAuthError(401, 61, "invalid_client", "client not found")
-        if form.get("client_secret") != self.client_secret:
-            raise OAuthError(401, 64, "invalid_client", "Incorrect Credentials. Please Retry")
+    def check_caller(self, form: Mapping[str, str], content_type: str) -> None:
+        """The body format and the client's id and secret (135, 62, 63, 61, 64)."""
+        check_format(content_type)
+        check_client(form, self.client_id, self.client_secret)
+
+    def _forced_error(self) -> None:
+        code, times = self.policy.token_error, self.policy.token_error_times
+        if code is not None and (times is None or self.forced_errors < times):
+            self.forced_errors += 1
+            raise OAuthError(code)
 
     def _password(self, form: Mapping[str, str], geolocation: str) -> dict[str, Any]:
-        credtype = form.get("credtype", "password")
-        if credtype not in ("authtoken", "password"):
-            raise OAuthError(400, 120, "invalid_request", f"credtype {credtype!r} is invalid")
-        expires = self.request_tokens.get(form.get("password", ""))
+        check_password_fields(form)
+        if self.policy.company_disabled:
+            raise OAuthError(53)
+        expires = self.request_tokens.get(form["password"])
         if (
-            credtype != "authtoken"
-            or form.get("username") != self.company_uuid
+            form.get("credtype", "password") != "authtoken"
+            or form["username"] != self.company_uuid
             or expires is None
             or expires <= self.clock()
         ):
             # Expired and unknown request tokens look the same to the caller (§2.5, code 5).
-            raise OAuthError(400, 5, "invalid_grant", "Incorrect Credentials. Please Retry")
+            raise OAuthError(5)
         scopes = self._requested_scopes(form, self.scopes)
         return self._response(self.new_refresh_token(scopes), scopes, geolocation)
+
+    def _client_credentials(self, geolocation: str) -> dict[str, Any]:
+        """An app token: access token only (apidoc "Client Credentials grant")."""
+        response = self._response("", self.scopes, geolocation)
+        for key in ("refresh_token", "refresh_expires_in", "id_token"):
+            del response[key]
+        return response
 
     def _refresh(self, form: Mapping[str, str], geolocation: str) -> dict[str, Any]:
         token = form.get("refresh_token", "")
         if not token:
-            raise OAuthError(400, 106, "invalid_request", "refresh_token is missing")
+            raise OAuthError(106)
+        if self.policy.company_disabled:
+            raise OAuthError(53)
         grant = self.refresh_tokens.get(token)
         if grant is None or grant.expires_at <= self.clock():
-            raise OAuthError(400, 108, "invalid_grant", "refresh token is invalid or expired")
+            raise OAuthError(108)
         scopes = self._requested_scopes(form, grant.scopes)
         self.refreshes += 1
         if self.rotate:
@@ -170,7 +193,7 @@ class TokenService:
         if not asked:
             return allowed
         if not set(asked) <= set(allowed):
-            raise OAuthError(400, 54, "invalid_scope", "requested scope exceeds granted scope")
+            raise OAuthError(54)
         return tuple(asked)
 
     def _response(self, refresh: str, scopes: tuple[str, ...], geo: str) -> dict[str, Any]:
