@@ -84,7 +84,7 @@ def _check_spend(profile: SpendProfile) -> None:
     assert profile.non_employee in (None, True, False)
     # Against an Identity that lists nobody, no edge survives the join (none to nobody).
     alone, unknown = resolve_profile(profile, IdentityLookups([], set()))
-    assert alone.approvers == alone.delegates == () and alone.bi_manager_id is None
+    assert not (alone.approvers or alone.delegates) and alone.bi_manager_id is None
     assert len(unknown) == len(profile.approvers) + len(profile.delegates) + (
         profile.bi_manager_id is not None or profile.bi_manager_employee_number is not None
     )
