@@ -287,3 +287,19 @@ def test_snapshot_keeps_what_the_payload_leaves_out(sim: RunningSimulator, tmp_p
     assert {d.state(NOW) for d in windows} == {"in_force", "expired", "scheduled"}
     assert any(p.approval_limits for p in result.spend.values())
     assert result.unknown_references and result.as_of == NOW
+
+
+def test_a_403_that_names_no_expired_token_is_not_retried(
+    simulators: SimulatorFactory, tmp_path: Path
+) -> None:
+    """Only a 403 saying the OAuth token expired or was revoked earns a refresh and a resend
+    (http-status-codes.markdown); the simulator's scope refusal says neither: the run fails
+    closed at once, one sentence, nothing recorded."""
+    config = SimulatorConfig(users=30, seed=4, fail_page=("spend", 1), fail_status=403)
+    sim = simulators(config)
+    state = tmp_path / "state"
+    done = run_cli(["discover", "--no-push"], sim_env(sim, state), FakeTime().runtime())
+    assert done.exit_code == 1
+    assert done.stderr.strip().splitlines()[-1].startswith("error: ")
+    assert sim.state.faults["fail_page"] == 1 and sim.state.requests["token"] == 1
+    assert SnapshotStore(state).list() == []
