@@ -427,6 +427,8 @@ def _limit_values(spend: SpendProfile) -> dict[str, list[str]]:
     """ApproverLimit as lists a graph query can use: the approval types per holder, the groups
     and every config as one readable line (``ApprovalLimit.text``)."""
     limits = spend.approval_limits
+    if not limits:
+        return {}  # most users: nothing to build
     return {
         "authorized_approver_types": _types(limits, "authorizedApprover"),
         "cost_object_approver_types": _types(limits, "costObjectApprover"),
