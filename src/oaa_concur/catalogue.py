@@ -1,8 +1,10 @@
 """The Concur Spend role catalogue as data: role code -> full name, product, scope, permissions.
 
-Source: Concur's "Spend Role Codes" page (developer.concur.com, user-provisioning/spend/
-v4.spend-role-code-definition.md; concur-api.md §4.4). Codes are kept exactly as Concur sends
-them in ``roleName``; full names and the Group-Aware flag are copied from that page.
+Source: Concur's "Spend Role Codes" page (``api-reference/user-provisioning/spend/
+v4.spend-role-code-definition.md``). Codes are kept exactly as Concur sends them in
+``roleName``; full names and the Group-Aware flag are copied from that page; the product is the
+table ("tab") a row sits in, and the page's "Product Area" column, which its "Column
+Description" defines as "Shared with two or more SAP Concur products.", is ``shared``.
 
 How a role is classified (decided here, documented for auditors):
 
@@ -40,6 +42,11 @@ class RoleInfo:
     category: str
     permissions: tuple[str, ...]
     known: bool = True
+    shared: bool | None = None
+    """The page's "Product Area" (Y/N: shared with two or more products); None when the cell
+    says something else ("-", "SAP Concur Connect") or the code is not on the page."""
+    permission_description: str = ""
+    """What the role's permissions cover, where the permission names alone do not say it."""
 
 
 _ALL_METADATA = ("MetadataRead", "MetadataWrite", "MetadataCreate", "MetadataDelete")
@@ -94,9 +101,12 @@ CATEGORIES = frozenset(
     }
 )
 
-# (code, full name, group-aware, category, permissions). Group-aware and names from the doc.
-_ROLES: tuple[tuple[str, str, bool, str, tuple[str, ...]], ...] = (
-    # --- Expense product roles ------------------------------------------------------------
+Row = tuple[str, str, bool, str, tuple[str, ...]]
+# (code, full name, group-aware, category, permissions), one tuple per table of the page, in
+# the page's order. Full names and Group-Aware exactly as the page has them
+# (tests/oaa/test_catalogue.py compares every row with the page's data file).
+_EXPENSE: tuple[Row, ...] = (
+    # --- "Expense Product Roles" ----------------------------------------------------------
     # App Center listings are published by partners; no access to the company's data.
     ("SHD_APP_CENTER_ADMIN", "App Center Listing Administrator", False, "other", ("non_data",)),
     ("EXP_ATTENDEE_ADMIN", "Attendee Administrator", True, "admin", ("manage_data",)),
@@ -108,7 +118,9 @@ _ROLES: tuple[tuple[str, str, bool, str, tuple[str, ...]], ...] = (
         ("read_data",),
     ),
     ("SHD_AUTHORIZED_APPROVER", "Authorized Approver", False, "approver", ("approve",)),
-    # The two EXP_AUTH_REQUEST_* codes appear on the older prerelease page only.
+    # Not on the role page: the two EXP_AUTH_REQUEST_* codes come from the older prerelease
+    # page and the import mapping pages (user-provisioning/mapping/300.md "Authorization
+    # Request Approver"); kept in the Expense product where their prefix puts them.
     (
         "EXP_AUTH_REQUEST_ADMIN",
         "Authorization Request Administrator",
@@ -211,7 +223,7 @@ _ROLES: tuple[tuple[str, str, bool, str, tuple[str, ...]], ...] = (
     ("EXP_FB_TAX_ADMIN", "Fringe Benefits Tax Administrator", False, "admin", ("configure",)),
     (
         "SHD_IMPORT_EXTRACT_ADMIN_RO",
-        "Import/Extract Monitor",
+        "Import/Extract Monitor (formerly Integration Administrator - Restricted)",
         False,
         "read_only_admin",
         ("read_configuration",),
@@ -248,7 +260,9 @@ _ROLES: tuple[tuple[str, str, bool, str, tuple[str, ...]], ...] = (
     # The doc marks it "not supported"; kept so that a tenant that still has it is named.
     ("EXP_TRAVEL_AND_EXPENSE_USER", "Travel and Expense User", False, "user", ("use",)),
     ("SHD_WEB_SERVICES_ADMIN", "Web Services Administrator", False, "admin", ("manage_security",)),
-    # --- Request product roles ------------------------------------------------------------
+)
+_REQUEST: tuple[Row, ...] = (
+    # --- "Request Product Roles" (SHD_DATA_RETENTION_ADMIN: see _ALSO_LISTED) ---------------
     ("REQ_PROCESSOR_ADMIN", "Request Administrator", True, "processor", ("process_all",)),
     ("REQ_APPROVER", "Request Approver", False, "approver", ("approve",)),
     ("REQ_PROCESSOR_AUDIT", "Request Auditor", True, "auditor", ("read_data",)),
@@ -266,7 +280,9 @@ _ROLES: tuple[tuple[str, str, bool, str, tuple[str, ...]], ...] = (
     ("REQ_USER", "Request User", False, "user", ("use",)),
     ("REQ_RISK_ADMIN", "Risk Manager", True, "processor", ("process",)),
     ("REQ_PROCESSOR", "TMC Agent", True, "processor", ("process",)),
-    # --- Invoice (Payment) product roles ---------------------------------------------------
+)
+_INVOICE: tuple[Row, ...] = (
+    # --- "Product Roles Invoice (Payment)" (the SHD_ codes it repeats: see _ALSO_LISTED) ----
     ("INV_PURCH_RECEIVER", "Central Receiver", True, "processor", ("manage_data",)),
     ("INV_IC_VERIFIER", "Client Managed Capture Verifier", False, "processor", ("process",)),
     (
@@ -335,7 +351,9 @@ _ROLES: tuple[tuple[str, str, bool, str, tuple[str, ...]], ...] = (
     ("INV_PURCH_REQ_PROXY_USER", "Purchase Request Proxy Logon", True, "proxy", ("act_as",)),
     ("INV_PURCH_REQ_USER", "Purchase Request User", False, "user", ("use",)),
     ("INV_RECEIPT_USER", "Receipt User", False, "user", ("use",)),
-    # --- Reporting product roles (REPORTING_CAS_ANALYST, _DASHBOARD_USER: retired) ---------
+)
+_REPORTING: tuple[Row, ...] = (
+    # --- "Reporting Product Roles" (REPORTING_CAS_ANALYST, _DASHBOARD_USER: retired) -------
     ("BUDGET_REPORTING_USER", "Budget Role for Cognos", True, "user", ("view_reports",)),
     ("REPORTING_CAS_ANALYST", "CAS Analyst", True, "user", ("view_reports",)),
     ("REPORTING_BUSINESS_AUTHOR", "Cognos Business Author", True, "user", ("author_reports",)),
@@ -359,21 +377,105 @@ _ROLES: tuple[tuple[str, str, bool, str, tuple[str, ...]], ...] = (
     ),
 )
 
-# Code prefix -> product. Checked in order; the first match wins.
+SECTIONS: tuple[tuple[str, tuple[Row, ...]], ...] = (
+    ("Expense", _EXPENSE),
+    ("Request", _REQUEST),
+    ("Invoice", _INVOICE),
+    ("Reporting", _REPORTING),
+)
+"""Product -> the rows of its table. The page's four headings are "Expense Product Roles",
+"Request Product Roles", "Product Roles Invoice (Payment)" and "Reporting Product Roles"; the
+product is the table a row sits in (TRAVEL_USER and the STATEMENT_* roles are Expense roles)."""
+
+_ALSO_LISTED: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "SHD_BUDGET_ADMIN": ("Invoice",),
+        "SHD_BUDGET_APPROVER": ("Invoice",),
+        "SHD_BUDGET_OWNER": ("Invoice",),
+        "SHD_BUDGET_VIEWER": ("Invoice",),
+        "SHD_DATA_RETENTION_ADMIN": ("Request", "Invoice"),
+        "SHD_PAYROLL_ADMIN": ("Invoice",),
+    }
+)
+"""Codes the page lists in more than one table (same name and flags in each)."""
+
+_SHARED_Y = frozenset(
+    {
+        "SHD_APP_CENTER_ADMIN",
+        "EXP_ATTENDEE_ADMIN",
+        "EXP_ATTENDEE_ADMIN_RO",
+        "SHD_BILLING_ATTRIBUTES_USER",
+        "SHD_BUDGET_ADMIN",
+        "SHD_BUDGET_APPROVER",
+        "SHD_BUDGET_OWNER",
+        "SHD_BUDGET_VIEWER",
+        "SHD_COMPANY_INFO_ADMIN",
+        "SHD_DATA_RETENTION_ADMIN",
+        "SHD_EMPLOYEE_ADMIN",
+        "SHD_EMPLOYEE_ADMIN_RO",
+        "SHD_IMPORT_EXTRACT_ADMIN_RO",
+        "SHD_PASSWORD_ADMIN",
+        "SHD_PAYROLL_ADMIN",
+        "EXP_REIMBURSEMENT_AUDITOR",
+        "EXP_REIMBURSEMENT_APPROVER",
+        "SHD_ROLE_ADMIN",
+        "SHD_CONFIG_ADMIN",
+        "SHD_CONFIG_ADMIN_RO",
+        "SHD_TRAINING_ADMIN",
+        "EXP_TRAVEL_AND_EXPENSE_USER",
+    }
+)
+"""The page's "Product Area" column is "Shared with two or more SAP Concur products." (its
+"Column Description"): these codes say ``Y``; every other listed code ``N``, but for the two
+in ``_AREA_AS_WRITTEN``."""
+_AREA_AS_WRITTEN: Mapping[str, str] = MappingProxyType(
+    {"STATEMENT_PROCESSOR_AUDITOR": "-", "SHD_WEB_SERVICES_ADMIN": "SAP Concur Connect"}
+)
+NOT_ON_ROLE_PAGE = frozenset({"EXP_AUTH_REQUEST_ADMIN", "EXP_AUTH_REQUEST_APPROVER"})
+
+PROCESSOR_REPORT_ACCESS = (
+    "Which reports it covers is the user's processor_report_access (Concur's User Preference "
+    "processorReportAccess): absent = all reports excluding returned reports; COMPLETE = all "
+    "reports including returned reports; RESTRICTED = only reports pending processor step and "
+    "beyond."
+)
+PROCESSOR_ROLES = frozenset({"EXP_PROCESSOR", "EXP_PROCESSOR_AUDIT", "EXP_PROCESSOR_ADMIN"})
+"""The roles ``processorReportAccess`` is for: "Report access for processor roles (Expense
+Processor, Expense Processor Audit, Expense Processor Manager)" (v4.1.spend-user-retrieval.md
+"User Preference Extension"; the role page says the same of EXP_PROCESSOR and _ADMIN)."""
+REPORT_ACCESS_MEANINGS: Mapping[str | None, str] = MappingProxyType(
+    {
+        None: "all reports excluding returned reports (Concur's default)",
+        "COMPLETE": "all reports including returned reports",
+        "RESTRICTED": "only reports pending processor step and beyond",
+    }
+)
+
+
+def report_access_meaning(value: str | None) -> str:
+    """What a ``processorReportAccess`` value lets a processor see."""
+    return REPORT_ACCESS_MEANINGS.get(value, "not a documented value")
+
+
+_PERMISSION_DESCRIPTIONS: Mapping[str, str] = MappingProxyType(
+    dict.fromkeys(PROCESSOR_ROLES, PROCESSOR_REPORT_ACCESS)
+)
+
+# Code prefix -> product, for codes the page does not list. Checked in order.
 _PRODUCT_PREFIXES = (
     ("BUDGET_REPORTING_", "Reporting"),
     ("REPORTING_", "Reporting"),
     ("EXP_", "Expense"),
+    ("STATEMENT_", "Expense"),
+    ("TRAVEL_", "Expense"),
     ("REQ_", "Request"),
     ("INV_", "Invoice"),
-    ("SHD_", "Shared"),
-    ("STATEMENT_", "Statement"),
-    ("TRAVEL_", "Travel"),
 )
 
 
 def guess_product(code: str) -> str:
-    """The product a role code belongs to, from its prefix ("Other" when none matches)."""
+    """The product of a code the page does not list, from its prefix (else "Other"; an
+    unknown ``SHD_`` code may belong to any product)."""
     upper = code.upper()
     for prefix, product in _PRODUCT_PREFIXES:
         if upper.startswith(prefix):
@@ -386,18 +488,29 @@ def is_privileged(permissions: tuple[str, ...]) -> bool:
     return any(p in PRIVILEGED_PERMISSIONS for p in permissions)
 
 
+def product_area(code: str) -> str:
+    """The page's "Product Area" cell of ``code`` ("" for a code the page does not list)."""
+    if code in NOT_ON_ROLE_PAGE:
+        return ""
+    return _AREA_AS_WRITTEN.get(code, "Y" if code in _SHARED_Y else "N")
+
+
 def _build() -> Mapping[str, RoleInfo]:
     table: dict[str, RoleInfo] = {}
-    for code, name, group_aware, category, permissions in _ROLES:
-        table[code] = RoleInfo(
-            code=code,
-            name=name,
-            product=guess_product(code),
-            group_aware=group_aware,
-            privileged=is_privileged(permissions),
-            category=category,
-            permissions=permissions,
-        )
+    for product, rows in SECTIONS:
+        for code, name, group_aware, category, permissions in rows:
+            area = product_area(code)
+            table[code] = RoleInfo(
+                code=code,
+                name=name,
+                product=", ".join((product, *_ALSO_LISTED.get(code, ()))),
+                group_aware=group_aware,
+                privileged=is_privileged(permissions),
+                category=category,
+                permissions=permissions,
+                shared={"Y": True, "N": False}.get(area),
+                permission_description=_PERMISSION_DESCRIPTIONS.get(code, ""),
+            )
     return MappingProxyType(table)
 
 

@@ -21,7 +21,10 @@ from oaa_concur import redact
 from oaa_concur.errors import ConfigError
 from oaa_concur.safetext import one_line
 
-DEFAULT_CONCUR_URL = "https://us.api.concursolutions.com"
+# "All third-party partners making access token requests are required to use
+# https://glz.api.concursolutions.com/oauth2/v0/token" (API release notes 2025-01-09,
+# tools-support/release-notes/api/2025-01-09.md). Every later call goes to the geolocation.
+DEFAULT_CONCUR_URL = "https://glz.api.concursolutions.com"
 DEFAULT_CONCURRENCY = 8
 LogFormat = Literal["text", "json"]
 LOG_FORMATS: tuple[LogFormat, ...] = get_args(LogFormat)

@@ -1,11 +1,16 @@
-"""The one-line summary of a run (users, active, roles, grants, warnings, requests, seconds)."""
+"""The one-line summary of a run (users, active, roles, grants, warnings, requests, seconds).
+
+``discover`` prints ``line()`` on stdout and, in JSON log mode, logs ``as_dict()`` as the
+fields of its "run complete" record. Endpoints Concur marked deprecated during the run
+(``x-api-warn``/``Sunset``, API release notes 2026-02-04 and 2026-03-03) are named in both.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
 from oaa_concur.catalogue import entitlement_role
-from oaa_concur.models import DiscoveryResult
+from oaa_concur.models import Deprecation, DiscoveryResult
 
 
 @dataclass(frozen=True)
@@ -22,15 +27,21 @@ class Summary:
     token_requests: int = 0
     identity_pages: int = 0
     spend_pages: int = 0
+    deprecations: tuple[Deprecation, ...] = ()
 
     def line(self) -> str:
-        return (
+        text = (
             f"{self.users} users ({self.active} active), {self.roles} roles, "
             f"{self.grants} grants, {self.data_issues} data issues, {self.warnings} Veza "
             f"warnings, {self.requests} requests, {self.seconds:.1f} s"
         )
+        if self.deprecations:
+            text += "".join(f"; {d.line()}" for d in self.deprecations)
+        return text
 
-    def as_dict(self) -> dict[str, float | int]:
+    def as_dict(self) -> dict[str, object]:
+        """The fields for JSON: ``deprecations`` is a list of {endpoint, replacement, sunset,
+        warning}."""
         return asdict(self)
 
 
@@ -58,4 +69,5 @@ def summarize(result: DiscoveryResult, *, warnings: int = 0, seconds: float = 0.
         token_requests=stats.token_requests if stats else 0,
         identity_pages=stats.identity_pages if stats else 0,
         spend_pages=stats.spend_pages if stats else 0,
+        deprecations=stats.deprecations if stats else (),
     )

@@ -16,6 +16,7 @@ from oaa_concur.concur.dates import parse_datetime
 from oaa_concur.concur.issues import IssueSink
 from oaa_concur.concur.pagination import CursorPaginator, IndexPaginator, resources
 from oaa_concur.concur.parse import parse_spend, parse_user
+from oaa_concur.concur.references import IdentityLookups, resolve_profile
 from oaa_concur.errors import OaaConcurError
 from oaa_concur.models import IssueKind, SpendProfile, User
 from tests.badinput.strategies import (
@@ -73,14 +74,20 @@ def _check_spend(profile: SpendProfile) -> None:
     for grant in profile.roles:
         assert isinstance(grant.role_code, str) and grant.role_code
         assert all(isinstance(g, str) and g for g in grant.role_groups)
-    for a in profile.approvers:
-        assert a.user_id == profile.user_id and isinstance(a.approver_id, str) and a.approver_id
+    for a in profile.approvers:  # references as sent: the join resolves or reports them
+        assert a.user_id == profile.user_id and isinstance(a.approver_id, str)
         assert isinstance(a.kind, str) and isinstance(a.primary, bool)
     for d in profile.delegates:
-        assert isinstance(d.delegate_id, str) and d.delegate_id
+        assert isinstance(d.delegate_id, str)
         assert _aware_utc(d.temporary_from) and _aware_utc(d.temporary_to)
         assert all(p.startswith("can") for p in d.permissions)
     assert profile.non_employee in (None, True, False)
+    # Against an Identity that lists nobody, no edge survives the join (none to nobody).
+    alone, unknown = resolve_profile(profile, IdentityLookups([], set()))
+    assert not (alone.approvers or alone.delegates) and alone.bi_manager_id is None
+    assert len(unknown) == len(profile.approvers) + len(profile.delegates) + (
+        profile.bi_manager_id is not None or profile.bi_manager_employee_number is not None
+    )
 
 
 @PROPS

@@ -11,6 +11,7 @@ import pytest
 
 from oaa_concur import catalogue, oaa
 from oaa_concur.models import (
+    ApprovalLimit,
     ApproverEdge,
     Company,
     DataIssue,
@@ -19,6 +20,7 @@ from oaa_concur.models import (
     Email,
     IssueKind,
     RoleGrant,
+    RunStats,
     SpendProfile,
     User,
 )
@@ -29,6 +31,13 @@ BOB = "22222222-2222-4222-8222-222222222222"
 CAROL = "33333333-3333-4333-8333-333333333333"
 DAVE = "44444444-4444-4444-8444-444444444444"
 APP = "Concur - Acme Corp"
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+"""When the hand-made discovery ran: temporary delegations are judged at this moment."""
+
+
+def _window(start: str, end: str) -> tuple[datetime, datetime]:
+    """Naive on purpose: a window without a zone is read as UTC (``DelegateEdge.state``)."""
+    return datetime.fromisoformat(start), datetime.fromisoformat(end)
 
 
 def _result() -> DiscoveryResult:
@@ -72,14 +81,37 @@ def _result() -> DiscoveryResult:
             ),
             approvers=(
                 ApproverEdge(ALICE, BOB, "report", True),
-                ApproverEdge(ALICE, CAROL, "cashAdvance"),
+                ApproverEdge(ALICE, CAROL, "report", False),
+                ApproverEdge(ALICE, CAROL, "cashAdvance", True),
             ),
             delegates=(
                 DelegateEdge(ALICE, CAROL, "expense", ("canApprove", "canSubmit")),
-                DelegateEdge(ALICE, DAVE, "expense", ("canSubmit",)),
+                DelegateEdge(ALICE, DAVE, "expense", ("canSubmit", "canUseBi")),
+                # Temporary: over before NOW, open at NOW, not begun at NOW.
+                DelegateEdge(
+                    ALICE, BOB, "payment", ("canApprove",), *_window("2020-02-19", "2020-03-01")
+                ),
+                DelegateEdge(
+                    ALICE, DAVE, "payment", ("canApprove",), *_window("2025-02-01", "2025-04-01")
+                ),
+                DelegateEdge(
+                    ALICE,
+                    CAROL,
+                    "purchaseRequest",
+                    ("canViewReceipt",),
+                    *_window("2025-06-01", "2025-07-01"),
+                ),
             ),
             non_employee=False,
             test_employee=True,
+            bi_manager_id=BOB,
+            processor_report_access="COMPLETE",
+            approval_limits=(
+                ApprovalLimit(ALICE, "authorizedApprover", "report", 5000.0, "USD", "", 1),
+                ApprovalLimit(
+                    ALICE, "costObjectApprover", "payment", 0.5, "EUR", "R&D-QA-Exp", None, True
+                ),
+            ),
         ),
         BOB: SpendProfile(
             BOB, roles=(RoleGrant("EXP_PROCESSOR", ("Sales-EU",)), RoleGrant("EXP_USER"))
@@ -89,6 +121,7 @@ def _result() -> DiscoveryResult:
         Company("acme-uuid", "https://us2.api.concursolutions.com", "Acme Corp"),
         [dave, carol, bob, alice],
         spend,
+        stats=RunStats(started_at=NOW),
     )
 
 
@@ -153,13 +186,54 @@ def test_full_user(built: Built) -> None:
         "termination_date": "2025-06-30T10:00:00Z",
         "last_modified_at": "2024-01-19T20:10:34Z",
         "entitlements": ["Expense", "Invoice", "Locate"],
-        "report_approvers": [BOB],
+        "report_approvers": [BOB, CAROL],
+        "report_approvers_primary": [BOB],
         "cash_advance_approvers": [CAROL],
+        "cash_advance_approvers_primary": [CAROL],
         "expense_delegates": [CAROL, DAVE],
         "expense_delegates_can_approve": [CAROL],
+        "expense_delegates_can_submit": [CAROL, DAVE],
+        "expense_delegates_can_use_bi": [DAVE],
+        "payment_delegates": [DAVE],  # BOB's window ended, CAROL's has not begun
+        "payment_delegates_can_approve": [DAVE],
         "non_employee": False,
         "test_employee": True,
+        "bi_manager_id": BOB,
+        "processor_report_access": "COMPLETE",
+        "authorized_approver_types": ["report"],
+        "cost_object_approver_types": ["payment"],
+        "approval_limit_groups": ["Global", "R&D-QA-Exp"],
+        "approval_limits": [
+            "authorizedApprover: report up to 5000 USD in group Global, level 1",
+            "costObjectApprover: payment up to 0.5 EUR in group R&D-QA-Exp, "
+            "with exception authority",
+        ],
     }
+
+
+def test_temporary_delegations_are_judged_at_now() -> None:
+    """The same result built at other moments: each window counts only while it is open."""
+    result = _result()
+    role_ids = {c.upper(): c for c in (*catalogue.CATALOGUE, "XYZ_NEW_ROLE")}
+    alice = result.users[3]
+
+    def delegates(now: datetime | None) -> dict[str, object]:
+        mapped = oaa.map_user(alice, result.spend[ALICE], role_ids, now=now)
+        return {k: v for k, v in mapped.properties.items() if "_delegates" in k}
+
+    assert delegates(datetime(2020, 2, 20, tzinfo=UTC))["payment_delegates"] == [BOB]
+    in_june = delegates(datetime(2025, 6, 1, tzinfo=UTC))  # the first instant of the window
+    assert in_june["purchase_request_delegates_can_view_receipt"] == [CAROL]
+    assert "payment_delegates" not in in_june
+    no_time = delegates(None)  # nothing can be placed: no temporary delegation is in force
+    assert set(no_time) == {
+        "expense_delegates",
+        "expense_delegates_can_approve",
+        "expense_delegates_can_submit",
+        "expense_delegates_can_use_bi",
+    }
+    later = oaa.payload(oaa.build_application(result, now=datetime(2030, 1, 1, tzinfo=UTC)).app)
+    assert "payment_delegates" not in _user(later, ALICE)["custom_properties"]
 
 
 def test_inactive_user_without_display_name(built: Built) -> None:
@@ -242,8 +316,15 @@ def test_roles(built: Built) -> None:
             "group_aware": False,
             "category": "approver",
             "known": True,
+            "shared": False,
         },
     }
+    processor = roles["EXP_PROCESSOR"]["custom_properties"]
+    assert "processor_report_access" in processor["permission_description"]
+    assert roles["SHD_DATA_RETENTION_ADMIN"]["custom_properties"]["product"] == (
+        "Expense, Request, Invoice"
+    )
+    assert "shared" not in roles["SHD_WEB_SERVICES_ADMIN"]["custom_properties"]
     assert roles["SHD_ROLE_ADMIN"]["custom_properties"]["privileged"] is True
     assert roles["XYZ_NEW_ROLE"]["permissions"] == ["unknown"]
     assert roles["XYZ_NEW_ROLE"]["custom_properties"]["known"] is False
@@ -273,13 +354,13 @@ def test_map_user_is_what_the_payload_holds(built: Built) -> None:
     result, payload = _result(), built[1]
     role_ids = {r["id"].upper(): r["id"] for r in _app(payload)["local_roles"]}
     for user in result.users:
-        mapped = oaa.map_user(user, result.spend.get(user.id), role_ids)
+        mapped = oaa.map_user(user, result.spend.get(user.id), role_ids, now=NOW)
         entry = _user(payload, user.id)
         assert (mapped.name, mapped.active) == (entry["name"], entry["is_active"])
         assert list(mapped.identities) == entry.get("identities", [])
         assert dict(mapped.properties) == entry.get("custom_properties", {})
         assert {r for r, _ in mapped.assignments} == set(_grants(payload, user.id))
-    alice = oaa.map_user(result.users[3], result.spend[ALICE], role_ids)
+    alice = oaa.map_user(result.users[3], result.spend[ALICE], role_ids, now=NOW)
     assert ("EXP_PROCESSOR", ("r&d-qa-exp", "sales-eu")) in alice.assignments
     assert alice.assignments[0] == ("ENTITLEMENT_EXPENSE", ())
     dave = oaa.map_user(result.users[0], None, role_ids)
@@ -311,6 +392,8 @@ def test_property_definitions(built: Built) -> None:
         "group_aware": "BOOLEAN",
         "category": "STRING",
         "known": "BOOLEAN",
+        "shared": "BOOLEAN",
+        "permission_description": "STRING",
     }
     users = defs["local_user_properties"]
     assert all(re.fullmatch(r"[a-z][a-z_]*", name) for name in users)
@@ -326,11 +409,35 @@ def test_property_definitions(built: Built) -> None:
         "purchase_request_approvers": "STRING_LIST",
         "cash_advance_approvers": "STRING_LIST",
         "budget_approvers": "STRING_LIST",
+        "budget_approvers_primary": "STRING_LIST",
         "payment_delegates": "STRING_LIST",
         "purchase_request_delegates_can_approve": "STRING_LIST",
         "external_id": "STRING",
+        "bi_manager_id": "STRING",
+        "processor_report_access": "STRING",
+        "authorized_approver_types": "STRING_LIST",
+        "cost_object_approver_types": "STRING_LIST",
+        "approval_limit_groups": "STRING_LIST",
+        "approval_limits": "STRING_LIST",
     }
     assert expected.items() <= users.items()
+    kinds = ("report", "cash_advance", "request", "invoice", "purchase_request", "statement")
+    for kind in (*kinds, "budget"):
+        assert users[f"{kind}_approvers"] == users[f"{kind}_approvers_primary"] == "STRING_LIST"
+    flags = (
+        "approve",
+        "prepare",
+        "prepare_for_approval",
+        "receive_approval_email",
+        "receive_email",
+        "submit",
+        "submit_travel_request",
+        "use_bi",
+        "view_receipt",
+    )
+    for kind in ("expense", "payment", "purchase_request"):
+        for flag in flags:  # every documented can* flag of SPEND41 "Spend Delegate"
+            assert users[f"{kind}_delegates_can_{flag}"] == "STRING_LIST"
 
 
 def test_schema_does_not_depend_on_data() -> None:

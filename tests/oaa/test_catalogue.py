@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -197,14 +200,64 @@ def test_privileged_follows_the_documented_rule() -> None:
         assert info.privileged is expected, info.code
 
 
-def test_products_come_from_the_code_prefix() -> None:
-    assert CATALOGUE["EXP_APPROVER"].product == "Expense"
-    assert CATALOGUE["SHD_ROLE_ADMIN"].product == "Shared"
-    assert CATALOGUE["INV_PMT_USER"].product == "Invoice"
-    assert CATALOGUE["REQ_USER"].product == "Request"
-    assert CATALOGUE["BUDGET_REPORTING_USER"].product == "Reporting"
-    assert CATALOGUE["STATEMENT_USER"].product == "Statement"
-    assert CATALOGUE["TRAVEL_USER"].product == "Travel"
+ROLE_PAGE = Path(__file__).parents[1] / (
+    "fixtures/concur_docs/spend-role-codes__role-tables__roles.json"
+)
+# The page's table headings -> the product the catalogue names.
+TABLES = {
+    "Expense Product Roles": "Expense",
+    "Request Product Roles": "Request",
+    "Product Roles Invoice (Payment)": "Invoice",
+    "Reporting Product Roles": "Reporting",
+}
+ROWS = [r for r in json.loads(ROLE_PAGE.read_text(encoding="utf-8"))["roles"] if r["code"] != "N/A"]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[f"{r['line']}-{r['code']}" for r in ROWS])
+def test_spend_role_codes_page_row(row: dict[str, Any]) -> None:
+    """v4.spend-role-code-definition.md, every table row with a code: the catalogue has the
+    code, its full name exactly, its Group-Aware flag, the table it sits in as a product and
+    its "Product Area" (a shared flag: "Shared with two or more SAP Concur products.")."""
+    info = CATALOGUE[row["code"]]
+    assert info.name == row["full_name"]
+    assert info.group_aware is (row["group_aware"] == "Y")
+    assert TABLES[row["section"]] in info.product.split(", ")
+    assert catalogue.product_area(row["code"]) == row["product_area"]
+    assert info.shared is {"Y": True, "N": False}.get(row["product_area"])
+
+
+def test_products_are_the_tables_a_code_sits_in() -> None:
+    tables: dict[str, list[str]] = {}
+    for row in ROWS:
+        tables.setdefault(row["code"], []).append(TABLES[row["section"]])
+    for code, info in CATALOGUE.items():
+        if code in catalogue.NOT_ON_ROLE_PAGE:
+            assert info.product == "Expense" and info.shared is None
+            continue
+        assert info.product == ", ".join(tables[code]), code
+    assert CATALOGUE["TRAVEL_USER"].product == "Expense"  # "Cliqbook User", Expense table
+    assert CATALOGUE["STATEMENT_USER"].product == "Expense"
+    assert CATALOGUE["SHD_ROLE_ADMIN"].product == "Expense"
+    assert CATALOGUE["SHD_PAYROLL_ADMIN"].product == "Expense, Invoice"
+
+
+def test_every_coded_row_of_the_page_is_in_the_catalogue_and_nothing_else() -> None:
+    on_page = {r["code"] for r in ROWS}
+    assert len(on_page) == 96
+    assert set(CATALOGUE) == on_page | catalogue.NOT_ON_ROLE_PAGE
+
+
+def test_processor_roles_name_their_report_access() -> None:
+    """processorReportAccess is "Report access for processor roles (Expense Processor,
+    Expense Processor Audit, Expense Processor Manager)" (v4.1 "User Preference Extension")."""
+    described = {
+        c for c, i in CATALOGUE.items() if "processor_report_access" in i.permission_description
+    }
+    assert described == {"EXP_PROCESSOR", "EXP_PROCESSOR_AUDIT", "EXP_PROCESSOR_ADMIN"}
+    for value in ("COMPLETE", "RESTRICTED"):
+        assert value in catalogue.PROCESSOR_REPORT_ACCESS
+    assert catalogue.report_access_meaning(None).startswith("all reports excluding returned")
+    assert catalogue.report_access_meaning("SOMETHING") == "not a documented value"
 
 
 def test_unknown_code_is_opaque_and_uncategorized() -> None:
@@ -214,6 +267,8 @@ def test_unknown_code_is_opaque_and_uncategorized() -> None:
     assert info.product == "Expense"
     assert info.permissions == ("unknown",) and not info.privileged
     assert role_info("ZZZ").product == "Other"
+    assert role_info("SHD_SOMETHING_NEW").product == "Other"  # SHD_ codes sit in any table
+    assert role_info("STATEMENT_NEW").product == "Expense"
     assert role_info("EXP_APPROVER") is CATALOGUE["EXP_APPROVER"]
 
 

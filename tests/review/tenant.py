@@ -1,14 +1,19 @@
 """A hand-made tenant whose findings are known in advance (see EXPECTED).
 
 Time is fixed at NOW = 2025-06-15 12:00 UTC. Each user exists to trigger (or, for leo's expired
-delegation and mia's inactive conflict, to *not* trigger) one kind of finding.
+delegation and mia's inactive conflict, to *not* trigger) one kind of finding. Issue 10's
+access details: alice delegates to leo (expired 2025-06-01) and to frank (scheduled from
+2025-07-01), has approval limits and RESTRICTED processor report access; mia is a processor with
+Concur's default; grace's report approver is an employee number Identity does not know.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from oaa_concur.models import (
+    ApprovalLimit,
     ApproverEdge,
     Company,
     DataIssue,
@@ -19,6 +24,7 @@ from oaa_concur.models import (
     RoleGrant,
     RunStats,
     SpendProfile,
+    UnknownReference,
     User,
 )
 
@@ -92,10 +98,31 @@ def profiles() -> dict[str, SpendProfile]:
             temporary_from=_dt(2025, 5, 1),
             temporary_to=_dt(2025, 6, 1),
         ),
+        DelegateEdge(
+            "u-alice",
+            "u-frank",
+            "payment",
+            ("canApprove", "canViewReceipt"),
+            temporary_from=_dt(2025, 7, 1),
+            temporary_to=_dt(2025, 8, 1),
+            delegate_employee_number="E-FRANK",
+        ),
+    )
+    limits = (
+        ApprovalLimit("u-alice", "authorizedApprover", "report", 5000.0, "USD", "", 1),
+        ApprovalLimit("u-alice", "costObjectApprover", "report", 250.5, "USD", "R&D", 2, True),
     )
     items = [
-        _profile(
-            "u-alice", g("EXP_APPROVER"), g("EXP_PROCESSOR", ("R&D-QA-Exp",)), delegates=delegations
+        replace(
+            _profile(
+                "u-alice",
+                g("EXP_APPROVER"),
+                g("EXP_PROCESSOR", ("R&D-QA-Exp",)),
+                delegates=delegations,
+            ),
+            approval_limits=limits,
+            processor_report_access="RESTRICTED",
+            bi_manager_id="u-judy",
         ),
         _profile("u-bob", g("SHD_EMPLOYEE_ADMIN", ("HR",)), g("SHD_PAYROLL_ADMIN")),
         _profile("u-carol", g("EXP_USER")),
@@ -144,6 +171,17 @@ def tenant() -> DiscoveryResult:
         issues=[
             DataIssue(IssueKind.ORPHAN_SPEND_RECORD, "u-orphan", "no Identity user"),
             DataIssue(IssueKind.UNKNOWN_ROLE_CODE, "XYZ_CUSTOM_ROLE", "not in catalogue"),
+            DataIssue(IssueKind.UNKNOWN_REFERENCE, "u-grace", "report approver E404 unknown"),
+        ],
+        unknown_references=[
+            UnknownReference(
+                "u-grace",
+                "approver",
+                "report",
+                None,
+                "E404",
+                "matches no Identity user's employeeNumber",
+            )
         ],
         stats=RunStats(
             started_at=_dt(2025, 6, 15),
@@ -192,6 +230,7 @@ EXPECTED: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
         ("REQ_APPROVER", "SHD_ROLE_ADMIN"),
     ),
     "APPROVER_UNKNOWN:u-ivan:u-ghost": ("high", ("u-ivan", "u-ghost"), ()),
+    "APPROVER_UNKNOWN:u-grace:employeeNumber:E404": ("high", ("u-grace",), ()),
     "SELF_APPROVAL:u-judy": ("high", ("u-judy",), ("EXP_APPROVER",)),
     "DELEGATE_SELF_APPROVAL:u-ken:u-alice": ("high", ("u-ken", "u-alice"), ()),
     "INACTIVE_PRIVILEGED:u-dave": ("medium", ("u-dave",), ("EXP_CONFIG_ADMIN",)),

@@ -51,7 +51,7 @@ def test_active_exemption_applies_and_expired_one_does_not(tmp_path: Path) -> No
     assert f["SOD-SHD-ROLE-ADMIN-APPROVER:u-frank"].exemption is None  # expired 2025-01-31
     assert counts(findings)["critical"] == 1
     assert summary_line(findings) == (
-        "21 findings: 1 critical, 6 high, 4 medium, 3 low, 7 info (1 exempted)"
+        "22 findings: 1 critical, 7 high, 4 medium, 3 low, 7 info (1 exempted)"
     )
     assert [x.id for x in at_or_above(findings, "critical")] == ["TERMINATED_ACTIVE:u-bob"]
     # The day after it expires, the exemption stops applying.

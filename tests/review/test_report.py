@@ -55,7 +55,7 @@ def test_csv_one_row_per_grant_with_reviewer_columns(tmp_path: Path) -> None:
         "terminated-active",
         "yes",
         "Payroll Administrator",
-        "Shared",
+        "Expense, Invoice",  # the page lists it in the Expense and Invoice tables
     )
     assert by_key["u-dave", "EXP_CONFIG_ADMIN"]["status"] == "inactive"
     assert by_key["u-erin", "INV_PMT_MANAGER"]["cost_center"] == "'=SUM(A1)"  # no formula
@@ -74,7 +74,7 @@ def test_json_has_the_same_content_for_machines(tmp_path: Path, rules_path: Path
         summary["terminated_active"],
     ) == (13, 9, 3, 1)
     assert (summary["grants"], summary["privileged_users"], summary["exempted"]) == (30, 4, 1)
-    assert summary["findings"] == {"critical": 1, "high": 6, "medium": 4, "low": 3, "info": 7}
+    assert summary["findings"] == {"critical": 1, "high": 7, "medium": 4, "low": 3, "info": 7}
     assert doc["charts"]["users_by_status"] == {"active": 9, "inactive": 3, "terminated-active": 1}
     assert doc["charts"]["privileged_holders"]["SHD_ROLE_ADMIN"] == 1
     erin = next(f for f in doc["findings"] if f["id"] == "SOD-INV-VENDOR-PAY:u-erin")
@@ -86,6 +86,44 @@ def test_json_has_the_same_content_for_machines(tmp_path: Path, rules_path: Path
         "subject": "u-orphan",
         "detail": "no Identity user",
     }
+
+
+def test_access_details_in_json_and_html(tmp_path: Path) -> None:
+    """Issue 10: delegations outside their window (with dates), unknown references, approval
+    limits and processor report access are listed; the run's notes head the report."""
+    doc = json.loads(_write(tmp_path, "json"))
+    states = {
+        (d["delegate_id"], d["state"], d["starts"][:10], d["ends"][:10])
+        for d in doc["delegations_out_of_window"]
+    }
+    assert states == {
+        ("u-leo", "expired", "2025-05-01", "2025-06-01"),
+        ("u-frank", "scheduled", "2025-07-01", "2025-08-01"),
+    }
+    [ref] = doc["unknown_references"]
+    assert (ref["user"], ref["relation"], ref["target"]) == (
+        "Grace Noemail",
+        "approver",
+        "employeeNumber E404",
+    )
+    assert [x["text"] for x in doc["approval_limits"]] == [
+        "authorizedApprover: report up to 5000 USD in group Global, level 1",
+        "costObjectApprover: report up to 250.5 USD in group R&D, level 2, with exception "
+        "authority",
+    ]
+    access = {
+        r["user_id"]: (r["report_access"], r["meaning"]) for r in doc["processor_report_access"]
+    }
+    assert access == {
+        "u-alice": ("RESTRICTED", "only reports pending processor step and beyond"),
+        "u-mia": ("", "all reports excluding returned reports (Concur's default)"),
+    }
+    summary = doc["summary"]
+    assert (summary["delegations_out_of_window"], summary["unknown_references"]) == (2, 1)
+    page = _write(tmp_path, "html")
+    for section in ("delegations", "unknown-references", "approval-limits", "processor-access"):
+        assert f'<section id="{section}">' in page
+    assert "employeeNumber E404" in page and "R&amp;D" in page and "scheduled" in page
 
 
 def test_html_is_self_contained_and_escaped(tmp_path: Path, rules_path: Path) -> None:
@@ -123,11 +161,11 @@ def test_report_command_and_fail_on(tmp_path: Path, rules_path: Path) -> None:
     target = tmp_path / "out" / "r.html"
     out = _cli(tmp_path, "report", "--out", str(target), *AS_OF)
     assert out.exit_code == 0, out.output  # findings alone never fail the run
-    assert "22 findings: 2 critical" in out.output and target.exists()
+    assert "23 findings: 2 critical" in out.output and target.exists()
     out = _cli(
         tmp_path, "report", "--format", "csv", "--out", str(target), "--fail-on", "high", *AS_OF
     )
-    assert out.exit_code == 1 and "8 findings at or above high" in out.output
+    assert out.exit_code == 1 and "9 findings at or above high" in out.output
     waiver = rules_path.read_text() + (
         '\n[[exemptions]]\nuser = "u-bob"\nrule = "TERMINATED_ACTIVE"\nreason = "HR lag"\n'
         "expires = 2025-06-30\n"

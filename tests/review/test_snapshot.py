@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from oaa_concur.errors import ConfigError
-from oaa_concur.models import Company, DiscoveryResult
+from oaa_concur.models import Company, Deprecation, DiscoveryResult
 from oaa_concur.review.rows import result_rows
 from oaa_concur.review.snapshot import FILE_NAME, SCHEMA_VERSION, SnapshotStore, migrate_to
 from tests.review.tenant import NOW, tenant
@@ -52,7 +52,7 @@ def test_listing_previous_and_counts(tmp_path: Path) -> None:
     second = store.record(_smaller(tenant(), 5))
     infos = store.list()
     assert [i.id for i in infos] == [first, second]
-    assert (infos[0].user_count, infos[0].grant_count, infos[0].issue_count) == (13, 17, 2)
+    assert (infos[0].user_count, infos[0].grant_count, infos[0].issue_count) == (13, 17, 3)
     stats = tenant().stats
     assert stats is not None and infos[0].taken_at == stats.started_at
     assert infos[0].duration_s == 1.5
@@ -101,7 +101,35 @@ def test_retention_keeps_the_newest(tmp_path: Path) -> None:
         store.prune(0)
 
 
+# Columns (after snapshot_id) each table had in schema version 1; later ones came by ALTER.
+V1_COLUMNS = {"users": 17, "profiles": 3, "grants": 3, "approvers": 4, "delegates": 6, "issues": 3}
+
+
+def _as_version_1(result: DiscoveryResult) -> DiscoveryResult:
+    """What a version-1 snapshot of ``result`` gives back: no field of a later schema."""
+    spend = {
+        uid: dataclasses.replace(
+            p,
+            approvers=tuple(
+                dataclasses.replace(a, approver_employee_number=None) for a in p.approvers
+            ),
+            delegates=tuple(
+                dataclasses.replace(d, delegate_employee_number=None) for d in p.delegates
+            ),
+            bi_manager_id=None,
+            bi_manager_employee_number=None,
+            processor_report_access=None,
+            approval_limits=(),
+        )
+        for uid, p in result.spend.items()
+    }
+    users = [dataclasses.replace(u, manager_employee_number=None) for u in result.users]
+    return dataclasses.replace(result, users=users, spend=spend, stats=None, unknown_references=[])
+
+
 def test_migrates_a_version_1_store(tmp_path: Path) -> None:
+    """A store written by version 1 of the code (its tables, its columns) is migrated to the
+    current schema and loads: every later field empty, nothing lost."""
     path = tmp_path / FILE_NAME
     migrate_to(path, 1)
     rows = result_rows(tenant())
@@ -116,18 +144,39 @@ def test_migrates_a_version_1_store(tmp_path: Path) -> None:
                 "https://us2.api.concursolutions.com",
             ),
         )
-        for table, table_rows in rows.items():
-            for row in table_rows:
-                db.execute(
-                    f"INSERT INTO {table} VALUES ({', '.join('?' * (len(row) + 1))})", (1, *row)
-                )
+        for table, width in V1_COLUMNS.items():
+            for row in rows[table]:
+                values = (1, *row[:width])
+                db.execute(f"INSERT INTO {table} VALUES ({', '.join('?' * len(values))})", values)
     store = SnapshotStore(tmp_path)
     info = store.list()[0]
-    assert (info.grant_count, info.issue_count, info.pushed_at) == (17, 2, None)  # backfilled
-    assert store.load(1) == dataclasses.replace(tenant(), stats=None)
+    assert (info.grant_count, info.issue_count, info.pushed_at) == (17, 3, None)  # backfilled
+    assert store.load(1) == _as_version_1(tenant())
     with sqlite3.connect(path) as db:
         versions = [r[0] for r in db.execute("SELECT version FROM schema_version ORDER BY 1")]
     assert versions == list(range(1, SCHEMA_VERSION + 1))
+
+
+def test_issue_10_fields_round_trip(tmp_path: Path) -> None:
+    """Schema 4: employee numbers of references, biManager, processorReportAccess, approval
+    limits, unknown references and the run's deprecation notices come back as recorded."""
+    original = tenant()
+    assert original.stats is not None
+    stats = dataclasses.replace(
+        original.stats,
+        deprecations=(Deprecation("GET /x", "/y", "2027-01-01", "'/x' is deprecated"),),
+        limits_global_only=True,
+    )
+    original = dataclasses.replace(original, stats=stats)
+    store = SnapshotStore(tmp_path)
+    loaded = store.load(store.record(original))
+    assert loaded == original
+    alice = loaded.spend["u-alice"]
+    assert alice.processor_report_access == "RESTRICTED" and alice.bi_manager_id == "u-judy"
+    assert alice.approval_limits[1].limit == 250.5 and alice.approval_limits[1].exception_authority
+    assert alice.delegates[2].delegate_employee_number == "E-FRANK"
+    assert loaded.unknown_references[0].employee_number == "E404"
+    assert SCHEMA_VERSION == 4
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:

@@ -6,6 +6,11 @@ Identity cursor pages while the Spend index pages are fetched in parallel (one d
 ``pagination.read_pages``), and join the two by user id. A page that cannot be read after
 retries fails the whole run (IncompleteDiscovery): a partial picture is never returned
 (design.md §3.3).
+
+The join runs once every page is read: Spend records of no Identity user are dropped (issue
+``orphan_spend_record``), then every manager, ``biManager``, approver and delegate reference is
+resolved through Identity (``concur.references``); one that names nobody is left out and kept
+in ``DiscoveryResult.unknown_references`` (issue ``unknown_reference``).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Coroutine
+from datetime import UTC, datetime
 from typing import Any
 
 from oaa_concur.concur.auth import TokenGrant
@@ -22,6 +28,12 @@ from oaa_concur.concur.identity import identity_fetch, identity_paginator
 from oaa_concur.concur.issues import IssueSink
 from oaa_concur.concur.pagination import read_pages
 from oaa_concur.concur.parse import ENTERPRISE, parse_spend, parse_user
+from oaa_concur.concur.references import (
+    IdentityLookups,
+    describe,
+    resolve_profile,
+    resolve_user,
+)
 from oaa_concur.concur.scopes import missing_scopes
 from oaa_concur.concur.session import concur_session
 from oaa_concur.concur.spend import spend_fetch, spend_paginator
@@ -34,6 +46,7 @@ from oaa_concur.models import (
     IssueKind,
     RunStats,
     SpendProfile,
+    UnknownReference,
     User,
 )
 from oaa_concur.models import ProgressCallback as Progress
@@ -57,6 +70,7 @@ class _Collector:
         self._spend_seen = 0
         self.unreadable: list[str] = []
         """Where records without a usable id stood (``identity#12``): see ``check_complete``."""
+        self.unknown: list[UnknownReference] = []
 
     def add_users(self, records: list[Any], total: int | None) -> None:
         for raw in records:
@@ -127,7 +141,23 @@ class _Collector:
                     user.id,
                     "no Spend profile (e.g. a Travel-only user): no Spend roles",
                 )
+        self._resolve()
         return self.spend
+
+    def _resolve(self) -> None:
+        """Every reference placed through Identity, or recorded as unknown (module docstring)."""
+        lookups = IdentityLookups(self.users, self.user_ids)
+        for i, user in enumerate(self.users):
+            self.users[i], unknown = resolve_user(user, lookups)
+            self._unknown(unknown)
+        for uid, profile in self.spend.items():
+            self.spend[uid], unknown = resolve_profile(profile, lookups)
+            self._unknown(unknown)
+
+    def _unknown(self, found: list[UnknownReference]) -> None:
+        for ref in found:
+            self.unknown.append(ref)
+            self.sink.add(IssueKind.UNKNOWN_REFERENCE, ref.user_id, describe(ref))
 
 
 async def _fetch(
@@ -213,9 +243,11 @@ async def discover(
     started = runtime.clock()
     collector = _Collector(progress)
     async with concur_session(settings, secrets, runtime, policy=policy) as session:
+        stats = session.stats
+        # The run's moment from the injected clock: temporary delegations are judged at it.
+        stats.started_at = datetime.fromtimestamp(started, UTC)
         session.tokens.use_refresh_token(secrets.refresh_token)
         grant = await session.tokens.refresh()
-        stats = session.stats
         stats.granted_scopes = grant.scopes
         _warn_scopes(grant.scopes)
         await _fetch(session.api, collector, stats, settings)
@@ -229,6 +261,7 @@ async def discover(
         spend=spend,
         issues=collector.sink.issues(),
         stats=stats,
+        unknown_references=collector.unknown,
     )
 
 

@@ -3,15 +3,18 @@
 ::
 
     HttpClient.send     -> one attempt -> classify():
-        2xx + JSON object       -> JsonResponse
+        2xx + JSON object       -> JsonResponse (with its x-api-warn/Sunset Deprecation)
         2xx, not a JSON object  -> MalformedResponse (retriable, a few times)
         429, 5xx                -> RetriableError (Retry-After kept)
+        400 "request limit"     -> RetriableError, like a 429 (see ``classify``)
         timeout, dropped conn.  -> RetriableError
+        401, 403 "token expired or revoked" -> TokenRejected (a ClientError)
         other 4xx               -> ClientError (a ConcurError sentence with the correlation id)
     HttpClient.request  -> send under the one retry policy (oaa_concur.retry): RetriableError
                            is retried (``transient``), anything else passes through
     ConcurApi.get/post  -> every attempt takes the CURRENT access token from the TokenSource;
-                           one 401 per call -> one refresh + one resend (design.md §3.4)
+                           one TokenRejected per call -> one refresh + one resend (design.md
+                           §3.4); the first deprecation notice of each endpoint is logged once
 
 TLS verification stays on; ``HTTPS_PROXY``/``NO_PROXY`` are honoured through httpx's
 ``trust_env`` (design.md §3.6).
@@ -27,9 +30,12 @@ seconds never trips them) and, if set, the run's. A breach is ``ResponseRefused`
 from __future__ import annotations
 
 import asyncio
+import email.utils
+import logging
+import re
 import ssl
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -50,12 +56,13 @@ from oaa_concur.errors import (
     MalformedResponse,
     RetriableError,
 )
-from oaa_concur.models import RunStats
+from oaa_concur.models import Deprecation, RunStats
 from oaa_concur.retry import Retrier, RetryPolicy, Transient
 from oaa_concur.runtime import Clock, Runtime
 
 T = TypeVar("T")
 CONCUR_POLICY = RetryPolicy()
+LOG = logging.getLogger(__name__)
 
 USER_AGENT = "oaa-concur/0.1 (+https://github.com/oaa-concur)"
 
@@ -159,6 +166,14 @@ class JsonResponse:
     status: int
     body: dict[str, Any]
     correlation_id: str | None
+    deprecation: Deprecation | None = None
+    """Set when the answer carried ``x-api-warn`` and/or ``Sunset``."""
+
+
+@dataclass(eq=False, kw_only=True)
+class TokenRejected(ClientError):
+    """A 401, or a 403 whose body says the OAuth token has expired or been revoked: the access
+    token is refused, so one refresh and one resend are worth it (design.md §3.4)."""
 
 
 # Said when retries are exhausted outside page reads (e.g. the first token refresh).
@@ -190,6 +205,38 @@ def _detail(body: Any) -> str:
     return ""
 
 
+# ``api-reference/http-status-codes.markdown`` "HTTP Error Codes" lists these as conditions of a
+# 403 ("The Oauth token has expired or been revoked.") and of a 400 ("The number of requests
+# received exceed the request limit.", "The request encountered a database deadlock. In this
+# case, the developer should resend the request a short time later."). No body is documented
+# for them, so the words are matched in the body, case-insensitively, wherever they stand.
+_TOKEN_GONE = re.compile(  # "token" and "expired"/"revoked" as words (``_`` separates too)
+    r"(?<![a-z])token(?![a-z]).{0,80}(?<![a-z])(?:expired|revoked)(?![a-z])"
+    r"|(?<![a-z])(?:expired|revoked)(?![a-z]).{0,80}(?<![a-z])token(?![a-z])",
+    re.IGNORECASE | re.DOTALL,
+)
+_REQUEST_LIMIT = re.compile(
+    r"requests?[\s_-]+limit|rate[\s_-]*limit|too[\s_-]+many[\s_-]+requests"
+    r"|number\s+of\s+requests\b.{0,60}\bexceed|\bdeadlock",
+    re.IGNORECASE | re.DOTALL,
+)
+_BODY_SCAN = 16_384  # characters of an error body searched for those words
+
+
+def _text(response: httpx.Response) -> str:
+    return response.content[:_BODY_SCAN].decode("utf-8", "replace")
+
+
+def token_gone(status: int, text: str) -> bool:
+    """401, or a 403 whose body says the OAuth token has expired or been revoked."""
+    return status == 401 or (status == 403 and _TOKEN_GONE.search(text) is not None)
+
+
+def request_limit(status: int, text: str) -> bool:
+    """A 400 that is a rate limit (or a database deadlock): resent later, like a 429."""
+    return status == 400 and _REQUEST_LIMIT.search(text) is not None
+
+
 def classify(response: httpx.Response, what: str) -> JsonResponse:
     """Turn a response into a JsonResponse or the right error: the one place that decides."""
     status = response.status_code
@@ -203,9 +250,10 @@ def classify(response: httpx.Response, what: str) -> JsonResponse:
                 status=status,
                 correlation_id=cid,
             )
-        return JsonResponse(status, body, cid)
+        return JsonResponse(status, body, cid, deprecation(response.headers, what))
     body = _decode(response.content)
-    if status == 429 or status >= 500:
+    text = _text(response) if status in (400, 403) else ""
+    if status == 429 or status >= 500 or request_limit(status, text):
         raise RetriableError(
             f"Concur answered {status} to {what}{_detail(body)}",
             _AGAIN,
@@ -213,13 +261,51 @@ def classify(response: httpx.Response, what: str) -> JsonResponse:
             correlation_id=cid,
             retry_after=response.headers.get("retry-after"),
         )
-    raise ClientError(
+    error = TokenRejected if token_gone(status, text) else ClientError
+    raise error(
         f"Concur answered {status} to {what}{_detail(body)}",
         _HINTS.get(status, "check the request and the app's configuration"),
         status=status,
         correlation_id=cid,
         body=body if isinstance(body, dict) else None,
     )
+
+
+_REPLACEMENT = re.compile(r"\buse\s+(?:'([^']{1,300})'|\"([^\"]{1,300})\"|(\S{1,300}))", re.I)
+_HEADER_CHARS = 400
+
+
+def _printable(text: str) -> str:
+    """A header value fit for one log line: printable characters only, cut."""
+    return "".join(c if c.isprintable() else " " for c in text[:_HEADER_CHARS]).strip()
+
+
+def deprecation(headers: Mapping[str, str], what: str) -> Deprecation | None:
+    """``x-api-warn`` / ``Sunset`` as the API release notes of 2026-02-04 and 2026-03-03 show
+    them ("API Deprecation Headers"): ``'<old>' is deprecated; use '<new>'. See '<url>' for
+    details.`` and ``sunset: Sun, 01 Mar 2020 00:00:00 GMT``. None when neither is present."""
+    warn, sunset = headers.get("x-api-warn"), headers.get("sunset")
+    if warn is None and sunset is None:
+        return None
+    warning = _printable(warn) if warn is not None else None
+    found = _REPLACEMENT.search(warning or "")
+    replacement = next((g for g in found.groups() if g), None) if found else None
+    return Deprecation(
+        endpoint=what,
+        replacement=replacement.rstrip(".,;") if replacement else None,
+        sunset=_sunset(sunset),
+        warning=warning,
+    )
+
+
+def _sunset(value: str | None) -> str | None:
+    """The ``Sunset`` HTTP-date (RFC 8594) as ``YYYY-MM-DD``; the text as sent if not a date."""
+    if value is None:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value).date().isoformat()
+    except (TypeError, ValueError, IndexError):
+        return _printable(value) or None
 
 
 def transient(error: Exception) -> Transient | None:
@@ -358,6 +444,7 @@ class ConcurApi:
     def __init__(self, http: HttpClient, tokens: TokenSource) -> None:
         self.http = http
         self.tokens = tokens
+        self._deprecated: set[str] = set()
 
     async def get(self, path: str, params: dict[str, Any] | None = None) -> JsonResponse:
         return await self._call("GET", path, params=params)
@@ -368,7 +455,8 @@ class ConcurApi:
     async def _call(self, method: str, path: str, **kwargs: Any) -> JsonResponse:
         """Every attempt sends the access token current at that moment, so a retry after a 503
         never resends one that was refreshed meanwhile. Access tokens live 1 h (concur-api.md
-        §2.3): one 401 per call earns one refresh and one resend (design.md §3.4)."""
+        §2.3): one 401, or one 403 saying the token expired or was revoked (TokenRejected), per
+        call earns one refresh and one resend (design.md §3.4)."""
         what = f"{method} {path}"
         resent = False
 
@@ -377,8 +465,8 @@ class ConcurApi:
             token = await _no_retry(self.tokens.access_token())
             try:
                 return await self._send(method, path, token, what, **kwargs)
-            except ClientError as error:
-                if error.status != 401 or resent:
+            except TokenRejected:
+                if resent:
                     raise
             resent = True
             await _no_retry(self.tokens.on_unauthorized(token))
@@ -386,9 +474,24 @@ class ConcurApi:
             return await self._send(method, path, token, what, **kwargs)
 
         try:
-            return await self.http.retrier.run(attempt, what)
+            response = await self.http.retrier.run(attempt, what)
         except _TokenUnavailable as failed:
             raise failed.error from None
+        if response.deprecation is not None:
+            self._deprecated_once(response.deprecation)
+        return response
+
+    def _deprecated_once(self, notice: Deprecation) -> None:
+        """One WARNING per endpoint per run, and the notice kept for the run's summary."""
+        if notice.endpoint in self._deprecated:
+            return
+        self._deprecated.add(notice.endpoint)
+        self.http.stats.deprecations = (*self.http.stats.deprecations, notice)
+        LOG.warning(
+            "Concur marks %s; plan the move before that date (x-api-warn: %s)",
+            notice.line(),
+            notice.warning or "none",
+        )
 
     async def _send(
         self, method: str, path: str, token: str, what: str, **kwargs: Any

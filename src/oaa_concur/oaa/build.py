@@ -5,6 +5,11 @@ issues the mapping found (over-long strings, unknown role codes, user ids that d
 case); the caller decides what to do with them (``sync`` adds them to the snapshot). Each user
 is mapped on its own by ``map_user`` (a ``MappedUser``, no oaaclient object), then added to the
 application, so the same per-user mapping can feed a payload written as a stream.
+
+Time enters only as ``now`` (default: ``result.as_of``, the moment discovery read the data): a
+temporary delegation is published only inside its window (``DelegateEdge.state``). The
+references a mapping gets are already resolved (discovery's join); an empty id is skipped all
+the same, so nothing is ever published as an edge to nobody.
 """
 
 from __future__ import annotations
@@ -26,8 +31,16 @@ from oaaclient.templates import (
 
 from oaa_concur import catalogue
 from oaa_concur.catalogue import RoleInfo
+from oaa_concur.concur.parse import DELEGATE_FLAGS
 from oaa_concur.gc_control import gc_paused
-from oaa_concur.models import DataIssue, DiscoveryResult, IssueKind, SpendProfile, User
+from oaa_concur.models import (
+    ApprovalLimit,
+    DataIssue,
+    DiscoveryResult,
+    IssueKind,
+    SpendProfile,
+    User,
+)
 
 APPLICATION_TYPE = "Concur"
 ROLE_GROUP = "role_group"
@@ -68,6 +81,12 @@ USER_PROPERTIES: dict[str, OAAPropertyType] = {
     "entitlements": _L,
     "non_employee": _B,
     "test_employee": _B,
+    "bi_manager_id": _S,
+    "processor_report_access": _S,
+    "authorized_approver_types": _L,
+    "cost_object_approver_types": _L,
+    "approval_limit_groups": _L,
+    "approval_limits": _L,
 }
 ROLE_PROPERTIES: dict[str, OAAPropertyType] = {
     "product": _S,
@@ -75,7 +94,12 @@ ROLE_PROPERTIES: dict[str, OAAPropertyType] = {
     "group_aware": _B,
     "category": _S,
     "known": _B,
+    "shared": _B,
+    "permission_description": _S,
 }
+GLOBAL_GROUP = "Global"
+"""How ``approval_limit_groups`` names the blank group ("if blank, resolves to the global
+group"; "By default, GET Users ... only returns the config in `Global` group")."""
 APPLICATION_PROPERTIES: dict[str, OAAPropertyType] = {"company_id": _S, "geolocation": _S}
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
@@ -95,9 +119,19 @@ def approvers_property(kind: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def delegates_properties(kind: str) -> tuple[str, str]:
-    base = f"{snake(kind)}_delegates"
-    return base, f"{base}_can_approve"
+def primary_approvers_property(kind: str) -> str:
+    return f"{snake(kind)}_approvers_primary"
+
+
+@lru_cache(maxsize=256)
+def delegates_property(kind: str) -> str:
+    return f"{snake(kind)}_delegates"
+
+
+@lru_cache(maxsize=1024)
+def delegate_flag_property(kind: str, flag: str) -> str:
+    """``("expense", "canUseBi")`` -> ``expense_delegates_can_use_bi``."""
+    return f"{snake(kind)}_delegates_{snake(flag)}"
 
 
 def rfc3339(value: datetime | None) -> str | None:
@@ -143,11 +177,12 @@ class MappedUser:
     issues: tuple[DataIssue, ...]
 
 
-def build_application(result: DiscoveryResult) -> BuiltApplication:
-    """The one CustomApplication for ``result.company``, deterministic for a given result, and
-    the data problems found on the way (the result itself is left as it was)."""
+def build_application(result: DiscoveryResult, *, now: datetime | None = None) -> BuiltApplication:
+    """The one CustomApplication for ``result.company``, deterministic for a given result and
+    ``now`` (default ``result.as_of``), and the data problems found on the way (the result
+    itself is left as it was)."""
     with gc_paused():
-        return _build(result)
+        return _build(result, result.as_of if now is None else now)
 
 
 @dataclass(slots=True)
@@ -163,17 +198,18 @@ class ApplicationParts:
     """The issues found so far: complete once ``users`` is exhausted."""
 
 
-def application_parts(result: DiscoveryResult) -> ApplicationParts:
+def application_parts(result: DiscoveryResult, *, now: datetime | None = None) -> ApplicationParts:
     """``build_application`` in two parts: the same header, the same users, the same issues."""
     issues = _Issues(result.issues)
     app, role_ids, _ = _header(result, issues)
-    return ApplicationParts(app, _mapped_users(result, role_ids, issues), issues.found)
+    now = result.as_of if now is None else now
+    return ApplicationParts(app, _mapped_users(result, role_ids, issues, now), issues.found)
 
 
-def _build(result: DiscoveryResult) -> BuiltApplication:
+def _build(result: DiscoveryResult, now: datetime | None) -> BuiltApplication:
     issues = _Issues(result.issues)
     app, role_ids, groups = _header(result, issues)
-    for mapped in _mapped_users(result, role_ids, issues):
+    for mapped in _mapped_users(result, role_ids, issues, now):
         _add_user(app, mapped, groups)
     return BuiltApplication(app, tuple(issues.found))
 
@@ -195,10 +231,10 @@ def _header(
 
 
 def _mapped_users(
-    result: DiscoveryResult, role_ids: Mapping[str, str], issues: _Issues
+    result: DiscoveryResult, role_ids: Mapping[str, str], issues: _Issues, now: datetime | None
 ) -> Iterator[MappedUser]:
     for user in _unique_users(result.users, issues):
-        mapped = map_user(user, result.spend.get(user.id), role_ids)
+        mapped = map_user(user, result.spend.get(user.id), role_ids, now=now)
         for issue in mapped.issues:
             issues.add(issue, per_subject=False)
         yield mapped
@@ -234,14 +270,17 @@ class _Issues:
         self.found.append(issue)
 
 
-def _kinds(result: DiscoveryResult) -> tuple[list[str], list[str]]:
-    """Approver and delegate kinds: the documented ones plus any other the data holds."""
+def _kinds(result: DiscoveryResult) -> tuple[list[str], list[str], list[str]]:
+    """Approver kinds, delegate kinds and delegate flags: the documented ones plus any other
+    the data holds (so the schema never lacks a name a user's properties use)."""
     approver = dict.fromkeys(APPROVER_KINDS)
     delegate = dict.fromkeys(DELEGATE_KINDS)
+    flags = dict.fromkeys(DELEGATE_FLAGS)
     for profile in result.spend.values():
         approver.update(dict.fromkeys(e.kind for e in profile.approvers))
         delegate.update(dict.fromkeys(e.kind for e in profile.delegates))
-    return sorted(approver), sorted(delegate)
+        flags.update(dict.fromkeys(f for e in profile.delegates for f in e.permissions))
+    return sorted(approver), sorted(delegate), sorted(flags)
 
 
 def _define_properties(app: CustomApplication, result: DiscoveryResult) -> None:
@@ -249,12 +288,14 @@ def _define_properties(app: CustomApplication, result: DiscoveryResult) -> None:
     for name, kind in APPLICATION_PROPERTIES.items():
         defs.define_application_property(name, kind)
     user_props = dict(USER_PROPERTIES)
-    approver_kinds, delegate_kinds = _kinds(result)
+    approver_kinds, delegate_kinds, flags = _kinds(result)
     for kind in approver_kinds:
         user_props[approvers_property(kind)] = _L
+        user_props[primary_approvers_property(kind)] = _L
     for kind in delegate_kinds:
-        for name in delegates_properties(kind):
-            user_props[name] = _L
+        user_props[delegates_property(kind)] = _L
+        for flag in flags:
+            user_props[delegate_flag_property(kind, flag)] = _L
     for name in sorted(user_props):
         defs.define_local_user_property(name, user_props[name])
     for name, kind in ROLE_PROPERTIES.items():
@@ -293,6 +334,10 @@ def _add_roles(app: CustomApplication, result: DiscoveryResult, issues: _Issues)
         role.set_property("group_aware", info.group_aware)
         role.set_property("category", info.category)
         role.set_property("known", info.known)
+        if info.shared is not None:
+            role.set_property("shared", info.shared)
+        if info.permission_description:
+            role.set_property("permission_description", info.permission_description)
         ids[info.code.upper()] = info.code
     return ids
 
@@ -307,10 +352,17 @@ def _add_role_groups(app: CustomApplication, result: DiscoveryResult) -> dict[st
     return groups
 
 
-def map_user(user: User, spend: SpendProfile | None, role_ids: Mapping[str, str]) -> MappedUser:
+def map_user(
+    user: User,
+    spend: SpendProfile | None,
+    role_ids: Mapping[str, str],
+    *,
+    now: datetime | None = None,
+) -> MappedUser:
     """``user`` (and its Spend profile) as an OAA local user; ``role_ids`` maps upper-cased
-    role codes to the role ids of the application (``_add_roles``)."""
-    properties, issues = _properties(user, spend)
+    role codes to the role ids of the application (``_add_roles``); ``now`` places temporary
+    delegations (None: none is in force, ``DelegateEdge.state``)."""
+    properties, issues = _properties(user, spend, now)
     return MappedUser(
         id=user.id,
         name=user.name,
@@ -349,12 +401,12 @@ def _identities(user: User) -> tuple[str, ...]:
 
 
 def _properties(
-    user: User, spend: SpendProfile | None
+    user: User, spend: SpendProfile | None, now: datetime | None
 ) -> tuple[dict[str, object], tuple[DataIssue, ...]]:
     """The custom properties that have a value, over-long strings cut (each cut an issue)."""
     properties: dict[str, object] = {}
     issues: list[DataIssue] = []
-    for name, value in _user_values(user, spend).items():
+    for name, value in _user_values(user, spend, now).items():
         if value is None or value == []:
             continue
         if _too_long(value):
@@ -365,7 +417,7 @@ def _properties(
     return properties, tuple(issues)
 
 
-def _user_values(user: User, spend: SpendProfile | None) -> dict[str, object]:
+def _user_values(user: User, spend: SpendProfile | None, now: datetime | None) -> dict[str, object]:
     values: dict[str, object] = {
         "user_name": user.user_name,
         "cost_center": user.cost_center,
@@ -383,20 +435,48 @@ def _user_values(user: User, spend: SpendProfile | None) -> dict[str, object]:
     if spend is not None:
         values["non_employee"] = spend.non_employee
         values["test_employee"] = spend.test_employee
-        values.update(_edge_values(spend))
+        values["bi_manager_id"] = spend.bi_manager_id
+        values["processor_report_access"] = spend.processor_report_access
+        values.update(_limit_values(spend))
+        values.update(_edge_values(spend, now))
     return values
 
 
-def _edge_values(spend: SpendProfile) -> dict[str, list[str]]:
+def _edge_values(spend: SpendProfile, now: datetime | None) -> dict[str, list[str]]:
+    """Approvers (all, and the primary ones) and the delegations in force at ``now``, with one
+    list per ``can*`` flag; an empty id (an unresolved reference) is never published."""
     out: dict[str, set[str]] = {}
     for a in spend.approvers:
-        out.setdefault(approvers_property(a.kind), set()).add(a.approver_id)
+        if a.approver_id:
+            out.setdefault(approvers_property(a.kind), set()).add(a.approver_id)
+            if a.primary:
+                out.setdefault(primary_approvers_property(a.kind), set()).add(a.approver_id)
     for d in spend.delegates:
-        delegates, can_approve = delegates_properties(d.kind)
-        out.setdefault(delegates, set()).add(d.delegate_id)
-        if d.can_approve:
-            out.setdefault(can_approve, set()).add(d.delegate_id)
+        if d.delegate_id and d.state(now) == "in_force":
+            out.setdefault(delegates_property(d.kind), set()).add(d.delegate_id)
+            for flag in d.permissions:
+                out.setdefault(delegate_flag_property(d.kind, flag), set()).add(d.delegate_id)
     return {name: sorted(ids) for name, ids in out.items()}
+
+
+def _limit_values(spend: SpendProfile) -> dict[str, list[str]]:
+    """ApproverLimit as lists a graph query can use: the approval types per holder, the groups
+    and every config as one readable line (``ApprovalLimit.text``)."""
+    limits = spend.approval_limits
+    if not limits:
+        return {}  # most users: nothing to build
+    return {
+        "authorized_approver_types": _types(limits, "authorizedApprover"),
+        "cost_object_approver_types": _types(limits, "costObjectApprover"),
+        "approval_limit_groups": sorted({lim.group or GLOBAL_GROUP for lim in limits}),
+        "approval_limits": [lim.text() for lim in limits],
+    }
+
+
+def _types(limits: Iterable[ApprovalLimit], holder: str) -> list[str]:
+    return sorted(
+        {lim.approval_type for lim in limits if lim.holder == holder and lim.approval_type}
+    )
 
 
 def _too_long(value: object) -> bool:

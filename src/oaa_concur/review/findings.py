@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from oaa_concur.catalogue import role_info
-from oaa_concur.models import DelegateEdge, DiscoveryResult, IssueKind, User
+from oaa_concur.models import DiscoveryResult, IssueKind, UnknownReference, User
 from oaa_concur.review.rules import SEVERITIES, Exemption, RuleSet, Severity, SodRule
 
 DUE_SOON = timedelta(days=30)
@@ -74,6 +74,7 @@ def find(result: DiscoveryResult, rules: RuleSet, *, now: datetime) -> list[Find
         found.extend(check(ix))
     found.extend(_sod(ix, rules.rules))
     found.extend(_orphan_spend(result))
+    found.extend(_unknown_approvers(result, ix))
     exempted = [_exempt(f, rules.exemptions, ix) for f in found]
     return sorted(exempted, key=lambda f: (SEVERITIES.index(f.severity), f.id))
 
@@ -238,7 +239,8 @@ def _delegate_self_approval(ix: _Index) -> Iterator[Finding]:
     for profile in ix.spend.values():
         for edge in profile.delegates:
             delegate = ix.users.get(edge.delegate_id)
-            if not (edge.can_approve and delegate and delegate.active and _live(edge, ix.now)):
+            in_force = edge.state(ix.now) == "in_force"
+            if not (edge.can_approve and delegate and delegate.active and in_force):
                 continue
             kinds = ix.approvers_of.get(edge.delegate_id, {}).get(profile.user_id)
             if kinds:
@@ -253,12 +255,6 @@ def _delegate_self_approval(ix: _Index) -> Iterator[Finding]:
                     "items.",
                     (d, a),
                 )
-
-
-def _live(edge: DelegateEdge, now: datetime) -> bool:
-    """A temporary delegation counts only inside its window."""
-    start, end = edge.temporary_from, edge.temporary_to
-    return (start is None or start <= now) and (end is None or now <= end)
 
 
 def _no_email(ix: _Index) -> Iterator[Finding]:
@@ -307,6 +303,31 @@ def _orphan_spend(result: DiscoveryResult) -> Iterator[Finding]:
                 "so its roles are not published.",
                 (issue.subject,),
             )
+
+
+def _unknown_approvers(result: DiscoveryResult, ix: _Index) -> Iterator[Finding]:
+    """An approver Identity does not list (by id or by employee number): discovery left the
+    edge out of the picture (``concur.references``), and the user's items of those kinds have
+    no approver Concur can name. One finding per user and approver, kinds together."""
+    kinds: dict[tuple[str, str], list[str]] = defaultdict(list)
+    refs: dict[tuple[str, str], UnknownReference] = {}
+    for ref in result.unknown_references:
+        user = ix.users.get(ref.user_id)
+        if ref.relation == "approver" and user is not None and user.active:
+            key = (ref.user_id, ref.value or f"employeeNumber:{ref.employee_number or ''}")
+            kinds[key].append(ref.kind)
+            refs.setdefault(key, ref)
+    for key, ref in refs.items():
+        what = "/".join(sorted(set(kinds[key])))
+        yield Finding(
+            f"APPROVER_UNKNOWN:{key[0]}:{key[1]}",
+            "APPROVER_UNKNOWN",
+            "high",
+            "Broken approval chain",
+            f"The {what} approver of {ix.name(ref.user_id)}, {ref.target}, {ref.reason}, so "
+            "their items may go unapproved or be approved by someone who has left.",
+            (ref.user_id, ref.value) if ref.value else (ref.user_id,),
+        )
 
 
 def _exempt(finding: Finding, exemptions: Iterable[Exemption], ix: _Index) -> Finding:

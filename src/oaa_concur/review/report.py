@@ -2,7 +2,10 @@
 
 All three carry the same content (``build`` gives a ``Report``): summary figures, chart
 series, findings, exemptions, one ``GrantRow`` per user-role grant (Spend roles and product
-entitlements) and the data issues (design.md §1, "Access review without Veza"). The HTML file
+entitlements), the access details (``review.details``: delegations outside their window,
+unknown references, approval limits, processor report access), notes about the run and the
+data issues (design.md §1, "Access review without Veza"); the CSV holds the grant rows. The
+HTML file
 is self-contained (inline CSS, inline vanilla JS, inline SVG charts, a Content-Security-Policy
 that forbids any fetch); its grant table is paged in the browser so that 100,000 grants stay
 usable. Files are written atomically, mode 0600 (personal data, design.md §3.6).
@@ -29,6 +32,7 @@ from markupsafe import Markup
 
 from oaa_concur.catalogue import RoleInfo, entitlement_role, role_info
 from oaa_concur.models import Company, DataIssue, DiscoveryResult, User
+from oaa_concur.review.details import Details, details
 from oaa_concur.review.findings import Finding, at_or_above, counts, find, summary_line
 from oaa_concur.review.rules import RuleSet, Severity, default_rules
 from oaa_concur.review.snapshot import SnapshotInfo, SnapshotStore
@@ -99,12 +103,16 @@ class Report:
     statuses: Mapping[Status, int]
     """Users per status."""
     issues: tuple[DataIssue, ...]
+    details: Details
+    notes: tuple[str, ...] = ()
+    """What the reader must know about the run that made the snapshot (one sentence each)."""
 
     def to_json(self, *, with_grants: bool = True) -> dict[str, Any]:
         """The JSON document (``with_grants=False``: without the grant rows, for the HTML)."""
         doc = _document(self)
         if with_grants:
             doc["grants"] = [g.cells() for g in self.grants]
+        doc |= self.details.to_json()
         doc["data_issues"] = [
             {"kind": str(i.kind), "subject": i.subject, "detail": i.detail} for i in self.issues
         ]
@@ -208,7 +216,24 @@ def build(
         grants=tuple(grant_rows(result, findings, now)),
         statuses=Counter(status(u, now) for u in result.users),
         issues=tuple(result.issues),
+        details=details(result, now),
+        notes=run_notes(result),
     )
+
+
+def run_notes(result: DiscoveryResult) -> tuple[str, ...]:
+    """Sentences about the run: approval limits read for the Global group only, endpoints
+    Concur marked deprecated."""
+    stats = result.stats
+    if stats is None:
+        return ()
+    notes = [f"Concur marked {d.line()}." for d in stats.deprecations]
+    if stats.limits_global_only:
+        notes.append(
+            "Concur refused `attributes` on the Spend user list: approval limits are those of "
+            "the Global group only."
+        )
+    return tuple(notes)
 
 
 def _document(report: Report) -> dict[str, Any]:
@@ -225,6 +250,7 @@ def _document(report: Report) -> dict[str, Any]:
         },
         "snapshot": _snapshot_json(report.snapshot),
         "rules_source": report.rules.source,
+        "notes": list(report.notes),
         "summary": _summary_json(report),
         "charts": _charts_json(report),
         "findings": [_finding_json(f) for f in report.findings],
@@ -255,6 +281,9 @@ def _summary_json(report: Report) -> dict[str, Any]:
         "findings_line": summary_line(findings),
         "exempted": sum(1 for f in findings if f.exemption is not None),
         "data_issues": len(report.issues),
+        "delegations_out_of_window": len(report.details.delegations),
+        "unknown_references": len(report.details.references),
+        "approval_limits": len(report.details.limits),
     }
 
 

@@ -2,11 +2,14 @@
 
 Datetimes are stored as ISO 8601 text with their offset; tuples of strings as JSON arrays;
 booleans as 0/1 (None stays NULL). Row order is insertion order, so ``load`` gives the lists
-back in the order they were recorded.
+back in the order they were recorded. Columns added by a migration come last in their table
+(``ALTER TABLE ... ADD COLUMN``), so each row tuple is in the table's column order; a row of a
+snapshot older than the column reads it as NULL.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -14,16 +17,19 @@ from typing import Any
 import orjson
 
 from oaa_concur.models import (
+    ApprovalLimit,
     ApproverEdge,
     Company,
     DataIssue,
     DelegateEdge,
+    Deprecation,
     DiscoveryResult,
     Email,
     IssueKind,
     RoleGrant,
     RunStats,
     SpendProfile,
+    UnknownReference,
     User,
 )
 
@@ -41,29 +47,59 @@ def result_rows(result: DiscoveryResult) -> dict[str, list[Row]]:
     profiles = result.spend.values()
     return {
         "users": [_user_row(u) for u in result.users],
-        "profiles": [(p.user_id, _bool(p.non_employee), _bool(p.test_employee)) for p in profiles],
+        "profiles": [_profile_row(p) for p in profiles],
         "grants": [
             (p.user_id, g.role_code, _json(g.role_groups)) for p in profiles for g in p.roles
         ],
         "approvers": [
-            (a.user_id, a.approver_id, a.kind, int(a.primary))
+            (a.user_id, a.approver_id, a.kind, int(a.primary), a.approver_employee_number)
             for p in profiles
             for a in p.approvers
         ],
-        "delegates": [
-            (
-                d.user_id,
-                d.delegate_id,
-                d.kind,
-                _json(d.permissions),
-                _iso(d.temporary_from),
-                _iso(d.temporary_to),
-            )
-            for p in profiles
-            for d in p.delegates
-        ],
+        "delegates": [_delegate_row(d) for p in profiles for d in p.delegates],
         "issues": [(str(i.kind), i.subject, i.detail) for i in result.issues],
+        "approval_limits": [_limit_row(x) for p in profiles for x in p.approval_limits],
+        "unknown_references": [
+            (r.user_id, r.relation, r.kind, r.value, r.employee_number, r.reason)
+            for r in result.unknown_references
+        ],
     }
+
+
+def _profile_row(p: SpendProfile) -> Row:
+    return (
+        p.user_id,
+        _bool(p.non_employee),
+        _bool(p.test_employee),
+        p.bi_manager_id,
+        p.bi_manager_employee_number,
+        p.processor_report_access,
+    )
+
+
+def _delegate_row(d: DelegateEdge) -> Row:
+    return (
+        d.user_id,
+        d.delegate_id,
+        d.kind,
+        _json(d.permissions),
+        _iso(d.temporary_from),
+        _iso(d.temporary_to),
+        d.delegate_employee_number,
+    )
+
+
+def _limit_row(x: ApprovalLimit) -> Row:
+    return (
+        x.user_id,
+        x.holder,
+        x.approval_type,
+        x.limit,
+        x.currency,
+        x.group,
+        x.level,
+        int(x.exception_authority),
+    )
 
 
 def _user_row(u: User) -> Row:
@@ -86,6 +122,7 @@ def _user_row(u: User) -> Row:
         _iso(u.created_at),
         _iso(u.last_modified_at),
         _json(u.entitlements),
+        u.manager_employee_number,
     )
 
 
@@ -99,6 +136,10 @@ def rows_to_result(head: Row, tables: dict[str, list[Row]]) -> DiscoveryResult:
         spend=profiles,
         issues=[DataIssue(IssueKind(r[1]), r[2], r[3]) for r in tables["issues"]],
         stats=_stats(stats),
+        unknown_references=[
+            UnknownReference(r[1], r[2], r[3], r[4], r[5], r[6])
+            for r in tables["unknown_references"]
+        ],
     )
 
 
@@ -121,33 +162,43 @@ def _user(r: Sequence[Any]) -> User:
         created_at=_dt(r[14]),
         last_modified_at=_dt(r[15]),
         entitlements=tuple(orjson.loads(r[16])),
+        manager_employee_number=r[17],
     )
 
 
 def _profiles(tables: dict[str, list[Row]]) -> dict[str, SpendProfile]:
     parts: dict[str, dict[str, list[Any]]] = {
-        r[1]: {"roles": [], "approvers": [], "delegates": []} for r in tables["profiles"]
+        r[1]: {"roles": [], "approvers": [], "delegates": [], "limits": []}
+        for r in tables["profiles"]
     }
     for r in tables["grants"]:
         parts[r[1]]["roles"].append(RoleGrant(r[2], tuple(orjson.loads(r[3]))))
     for r in tables["approvers"]:
-        parts[r[1]]["approvers"].append(ApproverEdge(r[1], r[2], r[3], bool(r[4])))
+        parts[r[1]]["approvers"].append(ApproverEdge(r[1], r[2], r[3], bool(r[4]), r[5]))
     for r in tables["delegates"]:
         parts[r[1]]["delegates"].append(
-            DelegateEdge(r[1], r[2], r[3], tuple(orjson.loads(r[4])), _dt(r[5]), _dt(r[6]))
+            DelegateEdge(r[1], r[2], r[3], tuple(orjson.loads(r[4])), _dt(r[5]), _dt(r[6]), r[7])
         )
-    flags = {r[1]: (r[2], r[3]) for r in tables["profiles"]}
-    return {
-        uid: SpendProfile(
-            uid,
-            tuple(p["roles"]),
-            tuple(p["approvers"]),
-            tuple(p["delegates"]),
-            _opt_bool(flags[uid][0]),
-            _opt_bool(flags[uid][1]),
+    for r in tables["approval_limits"]:
+        parts[r[1]]["limits"].append(
+            ApprovalLimit(r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]))
         )
-        for uid, p in parts.items()
-    }
+    return {r[1]: _profile(r, parts[r[1]]) for r in tables["profiles"]}
+
+
+def _profile(r: Row, p: dict[str, list[Any]]) -> SpendProfile:
+    return SpendProfile(
+        r[1],
+        tuple(p["roles"]),
+        tuple(p["approvers"]),
+        tuple(p["delegates"]),
+        _opt_bool(r[2]),
+        _opt_bool(r[3]),
+        bi_manager_id=r[4],
+        bi_manager_employee_number=r[5],
+        processor_report_access=r[6],
+        approval_limits=tuple(p["limits"]),
+    )
 
 
 def _stats(text: str | None) -> RunStats | None:
@@ -156,7 +207,28 @@ def _stats(text: str | None) -> RunStats | None:
     data = orjson.loads(text)
     data["started_at"] = datetime.fromisoformat(data["started_at"])
     data["granted_scopes"] = tuple(data["granted_scopes"])
+    data["deprecations"] = tuple(Deprecation(**d) for d in data.get("deprecations", ()))
     return RunStats(**data)
+
+
+def stats_json(stats: RunStats | None) -> str | None:
+    """The ``stats`` column: every field of ``RunStats``, read back by ``_stats``."""
+    if stats is None:
+        return None
+    return _json(
+        {
+            "started_at": stats.started_at.isoformat(),
+            "duration_s": stats.duration_s,
+            "requests": stats.requests,
+            "token_requests": stats.token_requests,
+            "identity_pages": stats.identity_pages,
+            "spend_pages": stats.spend_pages,
+            "retries": stats.retries,
+            "granted_scopes": list(stats.granted_scopes),
+            "deprecations": [dataclasses.asdict(d) for d in stats.deprecations],
+            "limits_global_only": stats.limits_global_only,
+        }
+    )
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -9,7 +9,6 @@ is not a database, or was written by a newer version, is a ``ConfigError`` with 
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,8 +19,8 @@ from typing import Any
 
 from oaa_concur.errors import ConfigError
 from oaa_concur.gc_control import gc_paused
-from oaa_concur.models import DiscoveryResult, RunStats
-from oaa_concur.review.rows import result_rows, rows_to_result
+from oaa_concur.models import DiscoveryResult
+from oaa_concur.review.rows import result_rows, rows_to_result, stats_json
 from oaa_concur.state.files import create_private_file, ensure_private_dir, guard_database
 
 FILE_NAME = "snapshots.sqlite"
@@ -74,9 +73,37 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE snapshots ADD COLUMN pushed_at TEXT;
     """,
+    # 4: issue 10: references by employee number, biManager, processorReportAccess, approval
+    # limits (ApproverLimit) and the references Identity could not place.
+    """
+    ALTER TABLE users ADD COLUMN manager_employee_number TEXT;
+    ALTER TABLE profiles ADD COLUMN bi_manager_id TEXT;
+    ALTER TABLE profiles ADD COLUMN bi_manager_employee_number TEXT;
+    ALTER TABLE profiles ADD COLUMN processor_report_access TEXT;
+    ALTER TABLE approvers ADD COLUMN approver_employee_number TEXT;
+    ALTER TABLE delegates ADD COLUMN delegate_employee_number TEXT;
+    CREATE TABLE approval_limits (
+        snapshot_id INTEGER NOT NULL, user_id TEXT NOT NULL, holder TEXT NOT NULL,
+        approval_type TEXT, approval_limit REAL, currency TEXT, approval_group TEXT NOT NULL,
+        level INTEGER, exception_authority INTEGER NOT NULL);
+    CREATE TABLE unknown_references (
+        snapshot_id INTEGER NOT NULL, user_id TEXT NOT NULL, relation TEXT NOT NULL,
+        kind TEXT NOT NULL, value TEXT, employee_number TEXT, reason TEXT NOT NULL);
+    CREATE INDEX approval_limits_snap ON approval_limits (snapshot_id);
+    CREATE INDEX unknown_references_snap ON unknown_references (snapshot_id);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
-CHILD_TABLES = ("users", "profiles", "grants", "approvers", "delegates", "issues")
+CHILD_TABLES = (
+    "users",
+    "profiles",
+    "grants",
+    "approvers",
+    "delegates",
+    "issues",
+    "approval_limits",
+    "unknown_references",
+)
 _INFO_COLUMNS = (
     "id, taken_at, company_id, company_name, user_count, grant_count, issue_count, duration_s,"
     " pushed_at"
@@ -362,24 +389,7 @@ def _snapshot_row(result: DiscoveryResult, grant_count: int) -> tuple[Any, ...]:
         result.company.geolocation,
         len(result.users),
         stats.duration_s if stats else None,
-        _stats_json(stats),
+        stats_json(stats),
         grant_count,
         len(result.issues),
-    )
-
-
-def _stats_json(stats: RunStats | None) -> str | None:
-    if stats is None:
-        return None
-    return json.dumps(
-        {
-            "started_at": stats.started_at.isoformat(),
-            "duration_s": stats.duration_s,
-            "requests": stats.requests,
-            "token_requests": stats.token_requests,
-            "identity_pages": stats.identity_pages,
-            "spend_pages": stats.spend_pages,
-            "retries": stats.retries,
-            "granted_scopes": list(stats.granted_scopes),
-        }
     )
