@@ -12,7 +12,6 @@ import click
 from oaa_concur.cli.options import common_options, runtime_of, settings_from
 from oaa_concur.cli.progress import progress_display
 from oaa_concur.config import Secrets
-from oaa_concur.summary import summarize
 from oaa_concur.sync import SyncOptions, run_sync
 
 if TYPE_CHECKING:
@@ -30,7 +29,9 @@ def register(root: click.Group) -> None:
         help="Write the OAA payload to this file (mode 0600).",
     )
     @click.option("--no-push", is_flag=True, help="Discover and record a snapshot, do not push.")
-    @click.option("--dry-run", is_flag=True, help="Same as --no-push.")
+    @click.option(
+        "--dry-run", is_flag=True, help="Discover and write the payload only: no snapshot, no push."
+    )
     @click.option(
         "--allow-shrink",
         is_flag=True,
@@ -93,6 +94,7 @@ def register(root: click.Group) -> None:
         options = SyncOptions(
             save_json=save_json,
             push=not (no_push or dry_run),
+            temporary_store=dry_run,
             push_options=_push_options(no_wait, parse_timeout_s, part_size_mb),
         )
         if options.push:  # refused before discovery, not after it
@@ -101,11 +103,12 @@ def register(root: click.Group) -> None:
             check_veza_tls()
         with progress_display() as progress:
             outcome = run_sync(settings, secrets, options, progress=progress, runtime=runtime_of())
-        summary = summarize(outcome.result, warnings=len(outcome.warnings), seconds=outcome.seconds)
+        summary = outcome.summary()
         if settings.log_format == "json":  # text mode: the stdout line below says it all
             LOG.info("run complete", extra={"fields": summary.as_dict()})
         where = "pushed to Veza" if outcome.pushed else "not pushed"
-        click.echo(f"{summary.line()}; snapshot {outcome.snapshot_id}; {where}.")
+        recorded = f"snapshot {outcome.snapshot_id}" if outcome.recorded else "dry run, no snapshot"
+        click.echo(f"{summary.line()}; {recorded}; {where}.")
 
 
 def _push_options(

@@ -24,21 +24,23 @@ tenants, compared as parsed JSON).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import orjson
 from oaaclient.templates import CustomApplication, LocalUserType, OAAIdentityType
 
 from oaa_concur.gc_control import gc_paused
-from oaa_concur.models import DataIssue, DiscoveryResult
-from oaa_concur.oaa.build import MappedUser, application_parts
+from oaa_concur.models import Company, DataIssue, DiscoveryResult, SpendProfile, User
+from oaa_concur.oaa.build import MappedUser, Vocabulary, application_parts, stored_parts
 from oaa_concur.state.files import make_dirs
 
 _EMPTY: tuple[object, ...] = (None, [], {})
@@ -87,6 +89,37 @@ def save_streamed(result: DiscoveryResult, path: Path) -> tuple[PayloadFile, lis
     parts = application_parts(result)
     written = write_payload(path, parts.header, parts.users)
     return written, parts.issues
+
+
+class StoredSnapshot(Protocol):
+    """A snapshot in the store, as the payload needs it (``review.spool.Spool``)."""
+
+    def vocabulary(self) -> Vocabulary: ...
+
+    def people(self) -> Iterator[tuple[User, SpendProfile | None]]: ...
+
+    def case_duplicates(self) -> set[str]: ...
+
+    def issues(self) -> list[DataIssue]: ...
+
+
+def save_stored(
+    snapshot: StoredSnapshot, company: Company, now: datetime | None, path: Path | None
+) -> tuple[PayloadFile | None, list[DataIssue]]:
+    """The payload of a stored snapshot written to ``path`` user by user (None: only mapped,
+    for the issues), and the mapping's data issues (at most ``ISSUE_LIMIT`` per kind)."""
+    parts = stored_parts(
+        company,
+        snapshot.vocabulary(),
+        snapshot.people(),
+        skip=snapshot.case_duplicates(),
+        known=snapshot.issues(),
+        now=now,
+    )
+    if path is None:
+        collections.deque(parts.users, maxlen=0)
+        return None, parts.issues
+    return write_payload(path, parts.header, parts.users), parts.issues
 
 
 def local_user(user: MappedUser) -> dict[str, Any]:
