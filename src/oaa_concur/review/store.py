@@ -74,11 +74,14 @@ _ORPHAN = "Spend has a record for an id that Identity does not list"
 SPOOL_PRAGMAS = (
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = NORMAL",
+    "PRAGMA wal_autocheckpoint = 0",
     "PRAGMA cache_size = -32768",  # KiB: 32 MiB of page cache, whatever the tenant
     "PRAGMA temp_store = FILE",
 )
-"""A spool commits once per page: WAL with ``synchronous=NORMAL`` makes that cheap (durable
-at the next checkpoint; a crash loses a pending snapshot, never a complete one)."""
+"""A spool commits once per page: WAL with ``synchronous=NORMAL`` makes a commit cheap (no
+fsync), and no automatic checkpoint runs while it writes (each one syncs twice: 150 of them
+cost 30 s at 100,000 users on this machine); the last connection's close checkpoints once.
+A crash loses a pending snapshot, never a complete one."""
 
 
 @contextmanager
