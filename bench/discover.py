@@ -1,4 +1,4 @@
-"""Discovery benchmark: the real CLI against the simulator in its own process (issue #6).
+"""Discovery benchmark: the real CLI against the simulator in its own process (issues 6, 12).
 
 For each tenant size and injected latency it starts ``oaa-concur simulator`` (concurrency
 limit 8, as Concur-like back pressure), runs ``oaa-concur discover --no-push`` against it in a
@@ -8,10 +8,18 @@ added to that bound, users per second, and the connector's peak memory (its own 
 read with ``os.wait4`` so the simulator's memory is not counted). ``--concurrency 1`` runs
 beside each as the sequential baseline.
 
+``--push`` runs end to end instead (issue 12): a fake Veza in its own process
+(``python -m tests.fakes.veza``: TLS, the ``:parts`` protocol, parts spooled to disk, the
+assembled payload checked as a stream, parse jobs) and ``oaa-concur discover`` with the push
+and the parse-status wait; the table adds the payload's bytes, the parts pushed and the users
+Veza counted in the payload.
+
 Usage::
 
     .venv/bin/python bench/discover.py                     # 10,000 and 100,000 users
     .venv/bin/python bench/discover.py --users 10000 --latency-ms 0 50
+    .venv/bin/python bench/discover.py --push --users 100000 300000 1000000 --latency-ms 0 \
+        --concurrency 8
 """
 
 from __future__ import annotations
@@ -25,10 +33,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import requests
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 CLI = [sys.executable, "-m", "oaa_concur"]
 SIM_CONCURRENCY_LIMIT = 8
 
@@ -45,6 +59,8 @@ class Run:
     spend_pages: int
     peak_rss_mib: float
     minimum_requests: int
+    veza: dict[str, Any] = field(default_factory=dict)
+    """The fake Veza's push summary (``--push``): bytes, parts, users it counted."""
 
 
 def start_simulator(
@@ -83,21 +99,53 @@ def start_simulator(
     return proc, values
 
 
+@contextmanager
+def fake_veza(workdir: Path) -> Iterator[dict[str, str]]:
+    """A fake Veza in its own process; yields its url, CA file and API key."""
+    info = Path(tempfile.mkdtemp(dir=workdir)) / "veza.json"
+    spool = Path(tempfile.mkdtemp(dir=workdir))
+    args = [sys.executable, "-m", "tests.fakes.veza", "--info", str(info), "--spool", str(spool)]
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not info.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("the fake Veza did not start")
+            time.sleep(0.05)
+        yield json.loads(info.read_text())
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def veza_summary(veza: dict[str, str]) -> dict[str, Any]:
+    answer = requests.get(
+        f"{veza['url']}/_fake/summary",
+        headers={"authorization": f"Bearer {veza['api_key']}"},
+        verify=veza["ca"],
+        timeout=30,
+    )
+    answer.raise_for_status()
+    summary: dict[str, Any] = answer.json()
+    return summary
+
+
 def run_discover(
-    sim_env: dict[str, str], concurrency: int, workdir: Path
+    sim_env: dict[str, str], concurrency: int, workdir: Path, veza: dict[str, str] | None = None
 ) -> tuple[float, dict[str, float], float]:
-    """Run ``discover --no-push`` once; return wall seconds, the summary fields, peak RSS MiB."""
+    """Run ``discover`` once (``--no-push`` without ``veza``); return wall seconds, the summary
+    fields, peak RSS MiB."""
     state = Path(tempfile.mkdtemp(dir=workdir))
     env = {**os.environ, **sim_env, "OAA_CONCUR_STATE_DIR": str(state)}
-    args = [
-        *CLI,
-        "discover",
-        "--no-push",
-        "--log-format",
-        "json",
-        "--concurrency",
-        str(concurrency),
-    ]
+    args = [*CLI, "discover", "--log-format", "json", "--concurrency", str(concurrency)]
+    if veza is None:
+        args.append("--no-push")
+    else:
+        env |= {
+            "VEZA_URL": veza["url"],
+            "VEZA_API_KEY": veza["api_key"],
+            "REQUESTS_CA_BUNDLE": veza["ca"],
+        }
     log = state / "discover.log"
     started = time.monotonic()
     with log.open("wb") as err:
@@ -122,10 +170,16 @@ def _summary_fields(stderr: str) -> dict[str, float]:
     raise SystemExit("discover printed no 'run complete' line")
 
 
-def measure(users: int, latency_ms: int, concurrency: int, workdir: Path) -> Run:
+def measure(users: int, latency_ms: int, concurrency: int, workdir: Path, push: bool) -> Run:
     proc, sim_env = start_simulator(users, latency_ms, workdir)
+    summary: dict[str, Any] = {}
     try:
-        seconds, fields, rss = run_discover(sim_env, concurrency, workdir)
+        if push:
+            with fake_veza(workdir) as veza:
+                seconds, fields, rss = run_discover(sim_env, concurrency, workdir, veza)
+                summary = veza_summary(veza)
+        else:
+            seconds, fields, rss = run_discover(sim_env, concurrency, workdir)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -140,6 +194,7 @@ def measure(users: int, latency_ms: int, concurrency: int, workdir: Path) -> Run
         spend_pages=int(fields.get("spend_pages", 0)),
         peak_rss_mib=rss,
         minimum_requests=math.ceil(users / 1000) + math.ceil(users / 100),
+        veza=summary["pushes"][-1] if summary.get("pushes") else {},
     )
 
 
@@ -166,6 +221,9 @@ def print_table(runs: list[Run]) -> None:
         "added/bound",
         "users/s",
         "peak MiB",
+        "payload MB",
+        "parts",
+        "Veza users",
     )
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
@@ -188,6 +246,9 @@ def print_table(runs: list[Run]) -> None:
             f"{ratio:.2f}",
             f"{rate:,.0f}",
             f"{r.peak_rss_mib:.0f}",
+            f"{r.veza['bytes'] / 1e6:,.0f}" if r.veza else "-",
+            r.veza.get("parts", "-"),
+            r.veza.get("users", "-"),
         )
         print("| " + " | ".join(str(c) for c in cells) + " |")
 
@@ -197,13 +258,16 @@ def main() -> None:
     parser.add_argument("--users", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--latency-ms", type=int, nargs="+", default=[0, 50])
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 1])
+    parser.add_argument(
+        "--push", action="store_true", help="end to end: push to a fake Veza and wait for it"
+    )
     args = parser.parse_args()
     runs: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="oaa-concur-bench-") as tmp:
         for users in args.users:
             for latency in sorted(args.latency_ms):
                 for conc in args.concurrency:
-                    run = measure(users, latency, conc, Path(tmp))
+                    run = measure(users, latency, conc, Path(tmp), args.push)
                     print(
                         f"  {users} users, {latency} ms, concurrency {conc}: {run.seconds:.2f} s",
                         file=sys.stderr,

@@ -11,7 +11,6 @@ from oaa_concur.cli.options import remember_verbosity
 from oaa_concur.cli.progress import progress_display
 from oaa_concur.config import DEFAULT_CONCURRENCY
 from oaa_concur.demo import run_demo
-from oaa_concur.summary import summarize
 
 
 def register(root: click.Group) -> None:
@@ -39,10 +38,9 @@ def register(root: click.Group) -> None:
         setup_logging(verbosity=verbose)
         with progress_display() as progress:
             result = run_demo(users, out, seed=seed, progress=progress, concurrency=concurrency)
-        summary = summarize(result.sync.result, seconds=result.sync.seconds)
+        summary = result.sync.summary()
         click.echo(
-            f"Discovered {summary.line()} from the simulator (company "
-            f"{result.sync.result.company.id})."
+            f"Discovered {summary.line()} from the simulator (company {result.sync.company.id})."
         )
         click.echo(f"Findings: {result.findings_line}")
         click.echo(f"OAA payload:  {result.payload}")

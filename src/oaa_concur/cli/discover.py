@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from oaa_concur.cli.options import common_options, runtime_of, settings_from
 from oaa_concur.cli.progress import progress_display
 from oaa_concur.config import Secrets
-from oaa_concur.summary import summarize
 from oaa_concur.sync import SyncOptions, run_sync
+
+if TYPE_CHECKING:
+    from oaa_concur.oaa.push import PushOptions
 
 LOG = logging.getLogger("oaa_concur")
 
@@ -26,7 +29,9 @@ def register(root: click.Group) -> None:
         help="Write the OAA payload to this file (mode 0600).",
     )
     @click.option("--no-push", is_flag=True, help="Discover and record a snapshot, do not push.")
-    @click.option("--dry-run", is_flag=True, help="Same as --no-push.")
+    @click.option(
+        "--dry-run", is_flag=True, help="Discover and write the payload only: no snapshot, no push."
+    )
     @click.option(
         "--allow-shrink",
         is_flag=True,
@@ -47,6 +52,27 @@ def register(root: click.Group) -> None:
         metavar="SECONDS",
         help="Fail the run if its Concur requests take longer than this (default: no limit).",
     )
+    @click.option(
+        "--no-wait",
+        is_flag=True,
+        help="Do not wait for Veza to confirm that it parsed the push.",
+    )
+    @click.option(
+        "--parse-timeout",
+        "parse_timeout_s",
+        type=click.FloatRange(min=0, min_open=True),
+        default=None,
+        metavar="SECONDS",
+        help="How long to wait for Veza's parse of the push before failing (default 900).",
+    )
+    @click.option(
+        "--part-size",
+        "part_size_mb",
+        type=click.FloatRange(min=0, min_open=True, max=75),
+        default=None,
+        metavar="MB",
+        help="Part size of a multipart push; payloads over 50 MB go in parts (default 32).",
+    )
     @common_options
     def discover(
         save_json: Path | None,
@@ -55,6 +81,9 @@ def register(root: click.Group) -> None:
         allow_shrink: bool | None,
         max_shrink: float | None,
         run_deadline_s: float | None,
+        no_wait: bool,
+        parse_timeout_s: float | None,
+        part_size_mb: float | None,
         **kwargs: Any,
     ) -> None:
         """Discover Concur users and roles; record a snapshot; push to Veza."""
@@ -62,15 +91,39 @@ def register(root: click.Group) -> None:
             kwargs, allow_shrink=allow_shrink, max_shrink=max_shrink, run_deadline_s=run_deadline_s
         )
         secrets = Secrets.from_env().register()
-        options = SyncOptions(save_json=save_json, push=not (no_push or dry_run))
+        options = SyncOptions(
+            save_json=save_json,
+            push=not (no_push or dry_run),
+            temporary_store=dry_run,
+            push_options=_push_options(no_wait, parse_timeout_s, part_size_mb),
+        )
         if options.push:  # refused before discovery, not after it
             from oaa_concur.oaa.push import check_veza_tls
 
             check_veza_tls()
         with progress_display() as progress:
             outcome = run_sync(settings, secrets, options, progress=progress, runtime=runtime_of())
-        summary = summarize(outcome.result, warnings=len(outcome.warnings), seconds=outcome.seconds)
+        summary = outcome.summary()
         if settings.log_format == "json":  # text mode: the stdout line below says it all
             LOG.info("run complete", extra={"fields": summary.as_dict()})
         where = "pushed to Veza" if outcome.pushed else "not pushed"
-        click.echo(f"{summary.line()}; snapshot {outcome.snapshot_id}; {where}.")
+        recorded = f"snapshot {outcome.snapshot_id}" if outcome.recorded else "dry run, no snapshot"
+        click.echo(f"{summary.line()}; {recorded}; {where}.")
+
+
+def _push_options(
+    no_wait: bool, timeout_s: float | None, part_size_mb: float | None
+) -> PushOptions:
+    """The push's options from the command line (imported here: oaaclient loads only when a
+    command pushes)."""
+    from oaa_concur.oaa.confirm import WaitPolicy
+    from oaa_concur.oaa.push import PushOptions
+
+    options = PushOptions()
+    if part_size_mb is not None:
+        options = dataclasses.replace(options, part_size=max(1, round(part_size_mb * 1e6)))
+    if no_wait:
+        return dataclasses.replace(options, wait=None)
+    if timeout_s is not None:
+        options = dataclasses.replace(options, wait=WaitPolicy(timeout_s=timeout_s))
+    return options
