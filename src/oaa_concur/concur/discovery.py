@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from oaa_concur.concur.http import CONCUR_POLICY, ConcurApi
-from oaa_concur.concur.identity import identity_fetch, identity_paginator
+from oaa_concur.concur.identity import IdentityRead, identity_fetch, identity_paginator
 from oaa_concur.concur.pagination import read_pages
+from oaa_concur.concur.schedule import SPEND, PriorityGate
 from oaa_concur.concur.scopes import missing_scopes
 from oaa_concur.concur.session import concur_session
 from oaa_concur.concur.spend import spend_fetch, spend_paginator
@@ -59,25 +60,26 @@ async def _fetch(
     identity = identity_paginator(settings.max_records)
     spend = spend_paginator(settings.max_records)
 
-    # At most ``concurrency`` requests in flight: the Identity cursor stream holds one slot
-    # while it runs (Concur answers 429 to clients that exceed its limits, concur-api.md §5.3).
-    gate = asyncio.Semaphore(max(1, concurrency - 1))
+    # At most ``concurrency`` requests in flight (Concur answers 429 to clients that exceed its
+    # limits, concur-api.md §5.3), Identity's pages before Spend's (concur/schedule.py).
+    gate = PriorityGate(concurrency)
+    users = IdentityRead(identity, concurrency)
 
     def user_sink(records: list[Any]) -> None:
-        collector.add_users(records, identity.total)
-        stats.identity_pages = identity.pages
+        collector.add_users(records, users.total)
+        stats.identity_pages = users.pages
 
     def spend_sink(records: list[Any]) -> None:
         stats.spend_pages = spend.pages
         collector.add_spend(records, spend.total)
 
-    async def users() -> None:
-        await read_pages(identity, identity_fetch(api), user_sink, asyncio.Semaphore(1))
-        if concurrency > 1:
-            gate.release()  # Identity is done: Spend may use its slot
-
     try:
-        await _run_all([users(), read_pages(spend, spend_fetch(api), spend_sink, gate)])
+        await _run_all(
+            [
+                users.run(identity_fetch(api), user_sink, gate),
+                read_pages(spend, spend_fetch(api), spend_sink, gate.lane(lambda _: SPEND)),
+            ]
+        )
     except RetriableError as error:
         raise IncompleteDiscovery(
             f"Discovery could not read every page: {error.message.rstrip('.')} (gave up after "
@@ -86,7 +88,7 @@ async def _fetch(
             status=error.status,
             correlation_id=error.correlation_id,
         ) from None
-    stats.identity_pages, stats.spend_pages = identity.pages, spend.pages
+    stats.identity_pages, stats.spend_pages = users.pages, spend.pages
 
 
 async def _run_all(jobs: list[Coroutine[Any, Any, None]]) -> None:
