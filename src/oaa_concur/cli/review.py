@@ -1,7 +1,7 @@
 """CLI commands ``report``, ``diff`` and ``snapshots``: the access review without Veza (§2.1).
 
 Thin: each command parses its options, opens the snapshot store and calls the review package
-(``report_snapshot``, ``diff_snapshots``, ``SnapshotStore.list``). Findings never change the
+(``report_snapshot``, ``open_diff``, ``SnapshotStore.list``). Findings never change the
 exit code unless ``--fail-on`` asks (design.md §2.3).
 
 What reaches the terminal holds Concur's strings (display names, company names): raw escapes
@@ -11,7 +11,6 @@ and other control characters are stripped (``safetext``) and, in rich tables, ma
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +23,7 @@ from rich.table import Table
 
 from oaa_concur.cli.options import common_options, settings_from
 from oaa_concur.errors import ConfigError
-from oaa_concur.review.diff import DIFF_FORMATS, DiffFormat, diff_snapshots
+from oaa_concur.review.diff import DIFF_FORMATS, FAIL_ON, RISKY, DiffFormat, FailOn, open_diff
 from oaa_concur.review.report import FORMATS, Format, ReportOutcome, report_snapshot
 from oaa_concur.review.rules import SEVERITIES, Severity, load_rules
 from oaa_concur.review.snapshot import SnapshotInfo, SnapshotStore
@@ -158,13 +157,40 @@ def report(
 @click.argument("old", type=int, required=False)
 @click.argument("new", type=int, required=False)
 @click.option("--format", "fmt", type=click.Choice(DIFF_FORMATS), default="text", show_default=True)
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    multiple=True,
+    help="Exit 1 when the diff has this risky change (repeatable).",
+)
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="TOML file with extra SoD rules (for the new-conflict check).",
+)
 @common_options
-def diff_command(old: int | None, new: int | None, fmt: DiffFormat, **kwargs: Any) -> None:
+def diff_command(
+    old: int | None,
+    new: int | None,
+    fmt: DiffFormat,
+    fail_on: tuple[FailOn, ...],
+    rules_file: Path | None,
+    **kwargs: Any,
+) -> None:
     """Changes between two snapshots (default: the last two; one id: that one vs latest)."""
-    changes = diff_snapshots(_store(kwargs), old, new)
-    # a display name with a newline must not forge a line of the text diff
-    names = {user_id: one_line(name) for user_id, name in changes.names.items()}
-    click.echo(terminal(dataclasses.replace(changes, names=names).render(fmt)))
+    with open_diff(_store(kwargs), old, new, load_rules(rules_file)) as changes:
+        if fmt == "json":
+            summary = changes.write_json(sys.stdout, clean=terminal)
+        else:
+            # a display name with a newline must not forge a line of the text diff
+            summary = changes.write_text(sys.stdout, clean=lambda line: terminal(one_line(line)))
+    failing = [(c, summary[RISKY[c]]) for c in fail_on if summary[RISKY[c]]]
+    if failing:
+        what = ", ".join(f"{n} {c}" for c, n in failing)
+        click.echo(f"error: the diff has risky changes ({what}); see its sections.", err=True)
+        sys.exit(1)
 
 
 @click.command("snapshots")
