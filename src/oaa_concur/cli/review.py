@@ -12,6 +12,8 @@ and other control characters are stripped (``safetext``) and, in rich tables, ma
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -23,7 +25,9 @@ from rich.table import Table
 
 from oaa_concur.cli.options import common_options, settings_from
 from oaa_concur.errors import ConfigError
+from oaa_concur.review.decisions import evidence, import_decisions, write_evidence_csv
 from oaa_concur.review.diff import DIFF_FORMATS, FAIL_ON, RISKY, DiffFormat, FailOn, open_diff
+from oaa_concur.review.query import json_text
 from oaa_concur.review.report import FORMATS, Format, ReportOutcome, report_snapshot
 from oaa_concur.review.rules import SEVERITIES, Severity, load_rules
 from oaa_concur.review.snapshot import SnapshotInfo, SnapshotStore
@@ -201,5 +205,55 @@ def snapshots(**kwargs: Any) -> None:
 
 
 def register(root: click.Group) -> None:
-    for command in (report, diff_command, snapshots):
+    for command in (report, diff_command, snapshots, review_group):
         root.add_command(command)
+
+
+# -- issue 14: reviewers' decisions (review.decisions) -----------------------------------------
+
+
+@click.group("review")
+def review_group() -> None:
+    """Record reviewers' decisions and export the evidence of what became of them."""
+
+
+@review_group.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@common_options
+def review_import(file: Path, **kwargs: Any) -> None:
+    """Record the keep/revoke decisions of a review CSV or XLSX against its snapshot."""
+    result = import_decisions(_store(kwargs), file, datetime.now(UTC))
+    for error in result.errors:
+        click.echo(one_line(f"{file}:{error.line}: {error.message}"), err=True)
+    if result.error_count:
+        raise ConfigError(
+            f"{result.error_count} rows of {file} are invalid, so no decision was recorded",
+            "fix the rows listed above and import the file again",
+        )
+    click.echo(
+        f"recorded {result.recorded} decisions ({result.skipped} rows without a decision)",
+        err=True,
+    )
+
+
+@review_group.command("evidence")
+@click.option("--format", "fmt", type=click.Choice(("csv", "json")), default="csv")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="File; default stdout.")
+@common_options
+def review_evidence(fmt: str, out: Path | None, **kwargs: Any) -> None:
+    """Every decision, its reviewer and dates and, for a revoke, whether Concur carried it out."""
+    rows = evidence(_store(kwargs))
+    with _output(out) as stream:
+        if fmt == "csv":
+            write_evidence_csv(rows, stream)
+        else:
+            stream.write(json_text({"decisions": list(rows)}) + "\n")
+
+
+@contextmanager
+def _output(out: Path | None) -> Iterator[TextIO]:
+    if out is None or str(out) == "-":
+        yield sys.stdout
+        return
+    with out.open("w", encoding="utf-8", newline="") as f:
+        yield f
