@@ -252,8 +252,13 @@ def test_diff_shows_delegations_whose_window_opened_or_closed(
             for d in ids
         }
 
-    added = {(u, snake(k), d) for u, d, k, _ in changes["delegates_added"]}
-    removed = {(u, snake(k), d) for u, d, k, _ in changes["delegates_removed"]}
+    sections = changes["sections"]
+    added = {
+        (e["user_id"], snake(e["kind"]), e["delegate_id"]) for e in sections["delegates_added"]
+    }
+    removed = {
+        (e["user_id"], snake(e["kind"]), e["delegate_id"]) for e in sections["delegates_removed"]
+    }
     assert added == delegations(after) - delegations(before)
     assert removed == delegations(before) - delegations(after)
     assert added or removed

@@ -142,7 +142,7 @@ def test_snapshots_and_diff_print_no_escape_and_no_markup(tmp_path: Path) -> Non
     assert "[bold red]LOUD[/bold red]" in listing.stdout  # shown as text, not as markup
     assert "[link=https://evil.example]" in listing.stdout
     assert "Mallory @evil (u7)" in changes.stdout  # a name's line break does not split a line
-    assert json.loads(as_json.stdout)["users_added"]
+    assert json.loads(as_json.stdout)["sections"]["people_added"]
 
 
 def test_safetext_rules() -> None:

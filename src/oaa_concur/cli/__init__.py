@@ -1,8 +1,8 @@
 """The command line: a thin layer that parses options, resolves settings and calls the library.
 
 Each command group lives in its own module (``cli.auth``, ``cli.discover``, ``cli.review``,
-``cli.simulator``, ``cli.demo``) and is registered on the root group here; the options they
-share live in ``cli.options``, which imports nothing from this package. Every
+``cli.query``, ``cli.simulator``, ``cli.demo``) and is registered on the root group here; the
+options they share live in ``cli.options``, which imports nothing from this package. Every
 ``OaaConcurError`` becomes one redacted sentence on stderr and its exit code (design.md §2.3),
 on one line without control characters whatever Concur put in it (``safetext.one_line``);
 anything else becomes a short "internal error" line, with the traceback when the command was
@@ -67,9 +67,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from oaa_concur.cli import auth, demo, discover, review, simulator
+    from oaa_concur.cli import auth, demo, discover, query, review, simulator
 
-    for module in (auth, demo, discover, review, simulator):
+    for module in (auth, demo, discover, query, review, simulator):
         module.register(main)
 
 

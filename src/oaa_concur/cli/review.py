@@ -1,7 +1,7 @@
 """CLI commands ``report``, ``diff`` and ``snapshots``: the access review without Veza (§2.1).
 
 Thin: each command parses its options, opens the snapshot store and calls the review package
-(``report_snapshot``, ``diff_snapshots``, ``SnapshotStore.list``). Findings never change the
+(``report_snapshot``, ``open_diff``, ``SnapshotStore.list``). Findings never change the
 exit code unless ``--fail-on`` asks (design.md §2.3).
 
 What reaches the terminal holds Concur's strings (display names, company names): raw escapes
@@ -11,8 +11,9 @@ and other control characters are stripped (``safetext``) and, in rich tables, ma
 
 from __future__ import annotations
 
-import dataclasses
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -24,7 +25,9 @@ from rich.table import Table
 
 from oaa_concur.cli.options import common_options, settings_from
 from oaa_concur.errors import ConfigError
-from oaa_concur.review.diff import DIFF_FORMATS, DiffFormat, diff_snapshots
+from oaa_concur.review.decisions import evidence, import_decisions, write_evidence_csv
+from oaa_concur.review.diff import DIFF_FORMATS, FAIL_ON, RISKY, DiffFormat, FailOn, open_diff
+from oaa_concur.review.query import json_text
 from oaa_concur.review.report import FORMATS, Format, ReportOutcome, report_snapshot
 from oaa_concur.review.rules import SEVERITIES, Severity, load_rules
 from oaa_concur.review.snapshot import SnapshotInfo, SnapshotStore
@@ -158,13 +161,40 @@ def report(
 @click.argument("old", type=int, required=False)
 @click.argument("new", type=int, required=False)
 @click.option("--format", "fmt", type=click.Choice(DIFF_FORMATS), default="text", show_default=True)
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    multiple=True,
+    help="Exit 1 when the diff has this risky change (repeatable).",
+)
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="TOML file with extra SoD rules (for the new-conflict check).",
+)
 @common_options
-def diff_command(old: int | None, new: int | None, fmt: DiffFormat, **kwargs: Any) -> None:
+def diff_command(
+    old: int | None,
+    new: int | None,
+    fmt: DiffFormat,
+    fail_on: tuple[FailOn, ...],
+    rules_file: Path | None,
+    **kwargs: Any,
+) -> None:
     """Changes between two snapshots (default: the last two; one id: that one vs latest)."""
-    changes = diff_snapshots(_store(kwargs), old, new)
-    # a display name with a newline must not forge a line of the text diff
-    names = {user_id: one_line(name) for user_id, name in changes.names.items()}
-    click.echo(terminal(dataclasses.replace(changes, names=names).render(fmt)))
+    with open_diff(_store(kwargs), old, new, load_rules(rules_file)) as changes:
+        if fmt == "json":
+            summary = changes.write_json(sys.stdout, clean=terminal)
+        else:
+            # a display name with a newline must not forge a line of the text diff
+            summary = changes.write_text(sys.stdout, clean=lambda line: terminal(one_line(line)))
+    failing = [(c, summary[RISKY[c]]) for c in fail_on if summary[RISKY[c]]]
+    if failing:
+        what = ", ".join(f"{n} {c}" for c, n in failing)
+        click.echo(f"error: the diff has risky changes ({what}); see its sections.", err=True)
+        sys.exit(1)
 
 
 @click.command("snapshots")
@@ -175,5 +205,55 @@ def snapshots(**kwargs: Any) -> None:
 
 
 def register(root: click.Group) -> None:
-    for command in (report, diff_command, snapshots):
+    for command in (report, diff_command, snapshots, review_group):
         root.add_command(command)
+
+
+# -- issue 14: reviewers' decisions (review.decisions) -----------------------------------------
+
+
+@click.group("review")
+def review_group() -> None:
+    """Record reviewers' decisions and export the evidence of what became of them."""
+
+
+@review_group.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@common_options
+def review_import(file: Path, **kwargs: Any) -> None:
+    """Record the keep/revoke decisions of a review CSV or XLSX against its snapshot."""
+    result = import_decisions(_store(kwargs), file, datetime.now(UTC))
+    for error in result.errors:
+        click.echo(one_line(f"{file}:{error.line}: {error.message}"), err=True)
+    if result.error_count:
+        raise ConfigError(
+            f"{result.error_count} rows of {file} are invalid, so no decision was recorded",
+            "fix the rows listed above and import the file again",
+        )
+    click.echo(
+        f"recorded {result.recorded} decisions ({result.skipped} rows without a decision)",
+        err=True,
+    )
+
+
+@review_group.command("evidence")
+@click.option("--format", "fmt", type=click.Choice(("csv", "json")), default="csv")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="File; default stdout.")
+@common_options
+def review_evidence(fmt: str, out: Path | None, **kwargs: Any) -> None:
+    """Every decision, its reviewer and dates and, for a revoke, whether Concur carried it out."""
+    rows = evidence(_store(kwargs))
+    with _output(out) as stream:
+        if fmt == "csv":
+            write_evidence_csv(rows, stream)
+        else:
+            stream.write(json_text({"decisions": list(rows)}) + "\n")
+
+
+@contextmanager
+def _output(out: Path | None) -> Iterator[TextIO]:
+    if out is None or str(out) == "-":
+        yield sys.stdout
+        return
+    with out.open("w", encoding="utf-8", newline="") as f:
+        yield f

@@ -162,21 +162,30 @@ def _sod(ix: _Index, rules: Iterable[SodRule]) -> Iterator[Finding]:
         user = ix.users.get(user_id)
         if user is None or not user.active:
             continue
-        held = ix.roles(user_id)
-        for rule in rules:
-            sides = [[c for c in held if _matches(c, entry)] for entry in rule.conflict]
-            if all(sides):
-                codes = sorted({c for side in sides for c in side})
-                yield Finding(
-                    f"{rule.id}:{user_id}",
-                    rule.id,
-                    rule.severity,
-                    rule.title,
-                    f"{ix.name(user_id)} holds {' and '.join(', '.join(s) for s in sides)}, "
-                    f"so they {rule.why}.",
-                    (user_id,),
-                    tuple(codes),
-                )
+        for rule, sides in conflicts(ix.roles(user_id), rules):
+            codes = sorted({c for side in sides for c in side})
+            yield Finding(
+                f"{rule.id}:{user_id}",
+                rule.id,
+                rule.severity,
+                rule.title,
+                f"{ix.name(user_id)} holds {' and '.join(', '.join(s) for s in sides)}, "
+                f"so they {rule.why}.",
+                (user_id,),
+                tuple(codes),
+            )
+
+
+def conflicts(
+    held: Iterable[str], rules: Iterable[SodRule]
+) -> Iterator[tuple[SodRule, list[list[str]]]]:
+    """The SoD rules the role codes ``held`` break, each with the codes on each side (a
+    rule is broken when every side has one); what the SoD findings and ``diff`` apply."""
+    held = sorted(set(held))
+    for rule in rules:
+        sides = [[c for c in held if _matches(c, entry)] for entry in rule.conflict]
+        if all(sides):
+            yield rule, sides
 
 
 def _matches(code: str, side: tuple[str, ...]) -> bool:

@@ -115,6 +115,15 @@ MIGRATIONS: list[str] = [
     """,
     # 5: issue 12: a snapshot is the discovery's spool, pending until every page was read.
     SCHEMA_5,
+    # 6: issue 14: reviewers' decisions on grants (review.decisions). Not a child table: a
+    # decision is evidence and outlives its snapshot's pruning.
+    """
+    CREATE TABLE decisions (
+        snapshot_id INTEGER NOT NULL, user_id TEXT NOT NULL, role_code TEXT NOT NULL,
+        decision TEXT NOT NULL, reviewer TEXT NOT NULL, comment TEXT, imported_at TEXT NOT NULL,
+        source TEXT NOT NULL, line INTEGER NOT NULL, snapshot_taken_at TEXT NOT NULL,
+        PRIMARY KEY (snapshot_id, user_id, role_code));
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 CHILD_TABLES = (
@@ -261,6 +270,18 @@ class SnapshotStore:
         self.info(snap_id)  # a ConfigError with one sentence when there is no such snapshot
         with self._connect() as db:
             yield SnapshotReader(db, snap_id)
+
+    @contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        """The store's database, migrated (autocommit: use ``store.transaction``), for the
+        review modules' own tables (``review.decisions``). A ``ConfigError`` when no store."""
+        if not self.path.exists():
+            raise ConfigError(
+                f"No snapshot in {self.state_dir} yet",
+                "run `oaa-concur discover` or `oaa-concur demo` first",
+            )
+        with self._connect() as db:
+            yield db
 
     # -- reading -------------------------------------------------------------------------
 
