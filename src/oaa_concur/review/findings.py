@@ -221,9 +221,7 @@ def scan(
     for user, profile in people:
         for finding in walk.person(user, profile):
             yield _exempt(finding, rules.exemptions, directory, now, user)
-    late = chain(
-        walk.inventories(), _orphan_spend(issues), _unknown_approvers(references, walk)
-    )
+    late = chain(walk.inventories(), _orphan_spend(issues), _unknown_approvers(references, walk))
     for finding in late:
         yield _exempt(finding, rules.exemptions, directory, now, None)
 
@@ -432,8 +430,11 @@ def counts(findings: Iterable[Finding]) -> dict[Severity, int]:
 
 def summary_line(findings: list[Finding]) -> str:
     """e.g. ``12 findings: 1 critical, 3 high, 5 medium, 2 low, 1 info (2 exempted)``."""
-    by = counts(findings)
-    exempted = sum(1 for f in findings if f.exemption is not None)
+    return summary_text(counts(findings), sum(1 for f in findings if f.exemption is not None))
+
+
+def summary_text(by: dict[Severity, int], exempted: int) -> str:
+    """``summary_line`` from the counts: open findings per severity and the exempted ones."""
     text = f"{sum(by.values())} findings: " + ", ".join(f"{n} {s}" for s, n in by.items())
     return text + (f" ({exempted} exempted)" if exempted else "")
 
