@@ -46,16 +46,17 @@ ROLE_COL = 6
 def run_chromium(
     report: Path, term: str, chromium: str = CHROMIUM, timeout: float = 120, width: int = 1280
 ) -> tuple[str, str]:
-    """Return (dumped DOM, stderr) of the report opened with the self-test fragment, in a
-    window ``width`` pixels wide."""
-    url = report.resolve().as_uri() + "#selftest=" + term
+    """Return (dumped DOM, stderr) of the report opened with the self-test fragment; the
+    self-test lays the page out ``width`` pixels wide (headless Chromium's windows are at least
+    500 px wide, so a narrower page is checked by setting the body's width)."""
+    url = report.resolve().as_uri() + "#selftest=" + term + f"@{width}"
     with tempfile.TemporaryDirectory(prefix="oaa-concur-chromium-") as profile:
         proc = subprocess.run(
             [
                 chromium,
                 *FLAGS,
                 f"--user-data-dir={profile}",
-                f"--window-size={width},900",
+                f"--window-size={max(width, 500)},900",
                 "--dump-dom",
                 url,
             ],

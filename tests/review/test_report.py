@@ -14,9 +14,9 @@ from click.testing import CliRunner, Result
 
 from oaa_concur.cli import main
 from oaa_concur.review.report import Format, write_report
-from oaa_concur.review.tables import GRANT_COLUMNS
 from oaa_concur.review.rules import load_rules
 from oaa_concur.review.snapshot import SnapshotStore
+from oaa_concur.review.tables import GRANT_COLUMNS
 from tests.review.tenant import EXPECTED, NOW, RULES_FILE, tenant
 
 AS_OF = ["--as-of", NOW.isoformat()]

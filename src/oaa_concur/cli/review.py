@@ -26,10 +26,10 @@ from oaa_concur.cli.options import common_options, settings_from
 from oaa_concur.errors import ConfigError
 from oaa_concur.review.diff import DIFF_FORMATS, DiffFormat, diff_snapshots
 from oaa_concur.review.report import FORMATS, Format, ReportOutcome, report_snapshot
-from oaa_concur.review.report import Table as ReportTable
 from oaa_concur.review.rules import SEVERITIES, Severity, load_rules
 from oaa_concur.review.snapshot import SnapshotInfo, SnapshotStore
 from oaa_concur.review.tables import TABLES
+from oaa_concur.review.tables import Table as ReportTable
 from oaa_concur.safetext import one_line, terminal
 
 _COLUMNS = ("id", "taken at (UTC)", "company", "users", "spend grants", "issues", "duration")

@@ -39,15 +39,13 @@ from oaa_concur.review.findings import summary_text
 from oaa_concur.review.rules import SEVERITIES, RuleSet, Severity, default_rules
 from oaa_concur.review.snapshot import SnapshotInfo, SnapshotStore
 from oaa_concur.review.sources import ResultSource, Source, StoreSource
-from oaa_concur.review.tables import COLUMNS, TABLES, Stamp
+from oaa_concur.review.tables import COLUMNS, Stamp, Table
 from oaa_concur.review.workspace import Figures, FindingCounts, Workspace, collect, grant_walk
 from oaa_concur.safetext import visible
 from oaa_concur.state.files import make_dirs
 
 Format = Literal["html", "csv", "json", "xlsx"]
 FORMATS: tuple[Format, ...] = get_args(Format)
-Table = Literal["grants", "approvers", "delegates", "findings"]
-assert get_args(Table) == TABLES
 
 
 @dataclass(frozen=True, slots=True)

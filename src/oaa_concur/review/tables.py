@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from oaa_concur.catalogue import RoleInfo, entitlement_role, role_info
 from oaa_concur.models import DelegateEdge, SpendProfile, User
@@ -20,7 +20,8 @@ from oaa_concur.review.findings import Directory, Finding
 from oaa_concur.review.snapshot import SnapshotInfo
 
 Status = Literal["active", "inactive", "terminated-active"]
-TABLES = ("grants", "approvers", "delegates", "findings")
+Table = Literal["grants", "approvers", "delegates", "findings"]
+TABLES: tuple[Table, ...] = get_args(Table)
 """The tables of a report: ``--format csv --table NAME`` writes one, XLSX one sheet each."""
 
 

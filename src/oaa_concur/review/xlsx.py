@@ -25,11 +25,11 @@ MAX_ROWS = 1_048_576
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-def write_xlsx(ctx: Context, out: IO[bytes], max_rows: int = MAX_ROWS) -> None:
+def write_xlsx(ctx: Context, out: IO[bytes]) -> None:
     """Every table of the report, one sheet each, to the binary stream ``out``."""
     book = Workbook(write_only=True)
     for table in TABLES:
-        _sheets(book, table, COLUMNS[table], ctx.rows(table), max_rows)  # type: ignore[arg-type]
+        _sheets(book, table, COLUMNS[table], ctx.rows(table), MAX_ROWS)
     book.save(out)
 
 

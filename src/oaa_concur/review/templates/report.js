@@ -1,7 +1,7 @@
 /* oaa-concur report: the person and role views, and sortable, filterable, paged tables over
    the inline JSON data. No network, no libraries. Cells are set with textContent only (never
    innerHTML). Printing renders every row each table holds (and the page says what it left to
-   the CSV). Open the file with "#selftest=<term>" to run the self-test that
+   the CSV). Open the file with "#selftest=<term>[@<width>]" to run the self-test that
    scripts/browser_check.py reads back from the DOM. */
 (function () {
   "use strict";
@@ -331,7 +331,7 @@
     sel.dispatchEvent(new Event("change"));
   }
 
-  function selftest(grids, term) {
+  function selftest(grids, term, fit) {
     var g = grids.grants, f = grids.findings, out = {};
     out.grants_total = g.all.length;
     out.initial_rows = g.tbody.rows.length;
@@ -383,8 +383,11 @@
       });
     }
     out.role_options = document.getElementById("role-select").options.length;
-    out.width = window.innerWidth;
-    out.scroll_width = document.documentElement.scrollWidth;
+    /* laid out at the width asked for (headless Chromium keeps windows >= 500 px wide) */
+    out.width = fit || window.innerWidth;
+    document.body.style.width = out.width + "px";
+    out.scroll_width = Math.max(document.body.scrollWidth, document.documentElement.scrollWidth > window.innerWidth ? document.documentElement.scrollWidth : 0);
+    document.body.style.width = "";
     out.errors = errors;
     var pre = document.getElementById("selftest-result");
     pre.textContent = JSON.stringify(out);
@@ -407,6 +410,13 @@
   roleSelect();
   var hash = decodeURIComponent(window.location.hash || "");
   if (hash.indexOf("#selftest") === 0) {
-    selftest(grids, hash.length > 10 ? hash.slice(10) : "active");
+    var spec = /^#selftest(?:=(.*?))?(?:@(\d+))?$/.exec(hash) || [];
+    selftest(grids, spec[1] || "active", spec[2] ? parseInt(spec[2], 10) : 0);
+  } else if (hash.indexOf("#person=") === 0) {
+    /* a link to one person: report.html#person=<id> */
+    var wanted = hash.slice(8), at = data.people.map(function (u) { return u[P.id]; }).indexOf(wanted);
+    box.value = wanted;
+    showHits(wanted);
+    if (at >= 0) { showPerson(at); document.getElementById("person").scrollIntoView(); }
   }
 }());
