@@ -208,7 +208,7 @@ def write_html(ctx: Context, out: IO[bytes]) -> None:
     )
     env.filters["num"] = num
     env.filters["when"] = when
-    page = env.get_template("report.html.j2").render(
+    chunks = env.get_template("report.html.j2").generate(
         c=doc,
         d=details,
         totals={
@@ -234,7 +234,8 @@ def write_html(ctx: Context, out: IO[bytes]) -> None:
             }
         ),
     )
-    out.write(page.encode("utf-8"))
+    for chunk in chunks:  # the page is never one string: the data block is the largest part
+        out.write(chunk.encode("utf-8"))
 
 
 _JSON_INVISIBLE = re.compile(r"\\\\|\\u0000|[\u200e\u200f\u202a-\u202e\u2066-\u2069]")

@@ -22,9 +22,10 @@ from oaa_concur.review.rows import user_from
 from oaa_concur.review.snapshot import SnapshotInfo
 from oaa_concur.review.store import SnapshotReader
 
-CACHE_USERS = 65_536
-"""Users the store directory keeps (a few tens of MB at most): managers and approvers are
-few and named by many, so nearly every look-up after the first is a hit."""
+CACHE_USERS = 8_192
+"""Users the store directory keeps (about 1.5 KB each: some 12 MB): managers and approvers
+are few and named by many, so most look-ups after the first are hits; a miss is one indexed
+query."""
 
 
 class Source(Protocol):
