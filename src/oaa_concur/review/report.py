@@ -319,6 +319,11 @@ def produce(
     snapshot_id = source.snapshot.id if source.snapshot else None
     with Workspace() as ws:
         counts = collect(source, rules, now, ws)
+        # Hook for decision outcomes (issue 14, not on this branch): the outcomes that
+        # ``oaa_concur.review.decisions.outcomes`` gives for this snapshot (keyed by user_id and
+        # role_code: revoked and confirmed gone, revoked but still held, kept) belong in
+        # ``Context`` here, read by ``workspace._grant_row`` (a column of the grants table) and
+        # by ``html.write_html`` (a section beside the findings by rule).
         ctx = Context(source, rules, now, ws, counts)
         if out is None:
             return ReportOutcome(None, counts, snapshot_id)
