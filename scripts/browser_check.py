@@ -44,13 +44,22 @@ ROLE_COL = 6
 
 
 def run_chromium(
-    report: Path, term: str, chromium: str = CHROMIUM, timeout: float = 120
+    report: Path, term: str, chromium: str = CHROMIUM, timeout: float = 120, width: int = 1280
 ) -> tuple[str, str]:
-    """Return (dumped DOM, stderr) of the report opened with the self-test fragment."""
-    url = report.resolve().as_uri() + "#selftest=" + term
+    """Return (dumped DOM, stderr) of the report opened with the self-test fragment; the
+    self-test lays the page out ``width`` pixels wide (headless Chromium's windows are at least
+    500 px wide, so a narrower page is checked by setting the body's width)."""
+    url = report.resolve().as_uri() + "#selftest=" + term + f"@{width}"
     with tempfile.TemporaryDirectory(prefix="oaa-concur-chromium-") as profile:
         proc = subprocess.run(
-            [chromium, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
+            [
+                chromium,
+                *FLAGS,
+                f"--user-data-dir={profile}",
+                f"--window-size={max(width, 500)},900",
+                "--dump-dom",
+                url,
+            ],
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -59,6 +68,31 @@ def run_chromium(
     if proc.returncode != 0:
         raise RuntimeError(f"chromium exited {proc.returncode}: {proc.stderr[-500:]}")
     return proc.stdout, proc.stderr
+
+
+def screenshot(
+    report: Path, png: Path, width: int, chromium: str = CHROMIUM, timeout: float = 120
+) -> str:
+    """Save a screenshot of the report's first screen at ``width`` pixels; Chromium's log."""
+    with tempfile.TemporaryDirectory(prefix="oaa-concur-chromium-") as profile:
+        proc = subprocess.run(
+            [
+                chromium,
+                *FLAGS,
+                f"--user-data-dir={profile}",
+                f"--window-size={width},1400",
+                "--hide-scrollbars",
+                f"--screenshot={png}",
+                report.resolve().as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    if proc.returncode != 0:
+        raise RuntimeError(f"chromium exited {proc.returncode}: {proc.stderr[-500:]}")
+    return proc.stderr
 
 
 def embedded_data(report: Path) -> dict[str, Any]:
@@ -77,10 +111,24 @@ def selftest_result(dom: str) -> dict[str, Any] | None:
 
 
 def grant_rows(data: dict[str, Any]) -> list[list[str]]:
+    """The grant table's rows as the page builds them (people and roles normalised)."""
     rows = []
-    for user, role, scope, findings in data["grants"]:
-        rows.append([*data["users"][user], *data["roles"][role], scope, findings])
+    for person, role, scope, severity, findings in data["grants"]:
+        u, r = data["people"][person], data["roles"][role]
+        rows.append([u[1], u[0], u[3], u[4], u[7], u[9], r[0], r[1], r[2], r[3], scope, findings])
+        rows[-1].append(severity)
     return rows
+
+
+def people_matching(data: dict[str, Any], term: str) -> list[list[Any]]:
+    """The people the person search finds: every word in name, id, login, email or number."""
+    words = term.lower().split()
+    found = []
+    for u in data["people"]:
+        key = "\x01".join([u[1], u[0], u[2], u[3], u[5]]).lower()
+        if all(w in key for w in words):
+            found.append(u)
+    return found
 
 
 def matches(row: list[str], term: str) -> bool:
@@ -88,17 +136,47 @@ def matches(row: list[str], term: str) -> bool:
     return all(word in key for word in term.lower().split())
 
 
-def problems(report: Path, term: str, chromium: str = CHROMIUM) -> list[str]:
+def problems(report: Path, term: str, chromium: str = CHROMIUM, width: int = 1280) -> list[str]:
     """Every failed check, as one line each (empty: the report works)."""
-    dom, log = run_chromium(report, term, chromium)
+    dom, log = run_chromium(report, term, chromium, width=width)
     found = [f"console: {line.strip()[:200]}" for line in log.splitlines() if ":CONSOLE" in line]
     result = selftest_result(dom)
     if result is None:
         return [*found, "the self-test did not run (no #selftest-result in the DOM)"]
+    data = embedded_data(report)
     found += [f"page error: {e}" for e in result["errors"]]
-    found += _grant_problems(result, grant_rows(embedded_data(report)), term)
-    found += _finding_problems(result, embedded_data(report)["findings"])
+    found += _grant_problems(result, grant_rows(data), term)
+    found += _finding_problems(result, data["findings"])
+    found += _view_problems(result, data, term)
     return found
+
+
+def _view_problems(result: dict[str, Any], data: dict[str, Any], term: str) -> list[str]:
+    """The exact status filter, printing, the person search and the page's width."""
+    rows = grant_rows(data)
+    people = people_matching(data, term)
+    checks = [
+        ("status = inactive", result["status_inactive"], sum(r[3] == "inactive" for r in rows)),
+        ("rows printed", result["print_rows"], result["print_view"]),
+        ("rows printed = rows held", result["print_view"], len(rows)),
+        ("rows after print", result["after_print_rows"], min(100, len(rows))),
+        ("person hits", result["person_hits"], len(people)),
+        ("person buttons", result["person_buttons"], min(20, len(people))),
+        ("role choices", result["role_options"], len(data["roles"])),
+    ]
+    if people:
+        checks += [
+            ("person shown", result.get("person_id"), people[0][0]),
+            ("person heading", result.get("person_heading"), people[0][1]),
+        ]
+    bad = [
+        f"{name}: got {got!r:.200}, expected {want!r:.200}"
+        for name, got, want in checks
+        if got != want
+    ]
+    if result["scroll_width"] > result["width"]:
+        bad.append(f"the page is {result['scroll_width']} px wide in a {result['width']} px window")
+    return bad
 
 
 def _grant_problems(result: dict[str, Any], rows: list[list[str]], term: str) -> list[str]:
@@ -124,7 +202,7 @@ def _grant_problems(result: dict[str, Any], rows: list[list[str]], term: str) ->
             (
                 "second page",
                 result.get("page2_count"),
-                f"{page + 1}\u2013{min(2 * page, len(rows))} of {len(rows)}",
+                f"{page + 1:,}\u2013{min(2 * page, len(rows)):,} of {len(rows):,}",
             )
         )
     bad = [
@@ -143,14 +221,14 @@ def _grant_problems(result: dict[str, Any], rows: list[list[str]], term: str) ->
 def _finding_problems(result: dict[str, Any], findings: list[list[str]]) -> list[str]:
     shown = result["findings_by_severity"]
     want_sorted = sorted(shown, key=SEVERITY.index)
-    critical = sum(1 for f in findings if matches(f, "critical"))
+    critical = sum(1 for f in findings if f[0] == "critical")
     bad = []
     if result["findings_total"] != len(findings):
         bad.append(f"findings count {result['findings_total']} != {len(findings)}")
     if shown != want_sorted or len(shown) != min(200, len(findings)):
         bad.append(f"findings not sorted by severity: {shown[:20]}")
     if result["findings_critical"] != critical:
-        bad.append(f"findings filter 'critical': {result['findings_critical']} != {critical}")
+        bad.append(f"findings severity = critical: {result['findings_critical']} != {critical}")
     return bad
 
 

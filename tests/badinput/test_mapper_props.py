@@ -6,6 +6,8 @@ and fed to the OAA builder, the snapshot store, the findings and the three repor
 
 from __future__ import annotations
 
+import io
+import json
 import re
 import tempfile
 from datetime import UTC, datetime
@@ -21,7 +23,7 @@ from oaa_concur.concur.issues import IssueSink
 from oaa_concur.concur.parse import parse_spend, parse_user
 from oaa_concur.models import Company, DiscoveryResult, IssueKind, SpendProfile, User
 from oaa_concur.review.findings import find
-from oaa_concur.review.report import build, render
+from oaa_concur.review.report import report_snapshot
 from oaa_concur.review.rules import default_rules
 from oaa_concur.review.snapshot import SnapshotStore
 from tests.badinput.strategies import ANY_SPEND, ANY_USER, SLOW_PROPS, SPEND_RECORD, USER_RECORD
@@ -134,15 +136,22 @@ def test_snapshot_round_trip_findings_and_reports_never_crash(
     result = discovery(users_raw, spend_raw)
     with tempfile.TemporaryDirectory() as tmp:
         store = SnapshotStore(Path(tmp))
-        loaded = store.load(store.record(result))
-    assert loaded.users == result.users
-    assert loaded.spend == result.spend
-    assert loaded.issues == result.issues
-    findings = find(loaded, _RULES, now=NOW)
-    content = build(loaded, findings, now=NOW, rules=_RULES)
-    for fmt in ("html", "csv", "json"):
-        text = render(content, fmt)
-        assert isinstance(text, str) and text
-        text.encode("utf-8")  # no lone surrogate can reach a file
-    html = render(content, "html")
+        snap = store.record(result)
+        loaded = store.load(snap)
+        assert loaded.users == result.users
+        assert loaded.spend == result.spend
+        assert loaded.issues == result.issues
+        find(loaded, _RULES, now=NOW)
+        texts = {}
+        for fmt in ("html", "csv", "json"):  # streamed from the store, as `report` does
+            out = io.StringIO()
+            report_snapshot(store, out, fmt, snapshot_id=snap, rules=_RULES, now=NOW)
+            texts[fmt] = out.getvalue()
+            assert texts[fmt]
+            texts[fmt].encode("utf-8")  # no lone surrogate can reach a file
+        json.loads(texts["json"])
+        book = Path(tmp) / "r.xlsx"
+        report_snapshot(store, book, "xlsx", snapshot_id=snap, rules=_RULES, now=NOW)
+        assert book.stat().st_size > 0  # openpyxl refused no cell
+    html = texts["html"]
     assert html.count("</script>") == html.count("<script")  # no data can close a script tag

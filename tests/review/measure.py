@@ -1,4 +1,5 @@
-"""Measure snapshot record/load, findings and report sizes on a generated tenant.
+"""Measure snapshot record/load and report sizes on a generated tenant (bench/report.py
+measures the report over a simulated one, with peak memory).
 
 Run: ``.venv/bin/python -m tests.review.measure 100000`` (not a test: prints timings only).
 """
@@ -10,11 +11,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from oaa_concur.review.findings import find
-from oaa_concur.review.report import build, render
+from oaa_concur.review.report import report_snapshot
 from oaa_concur.review.rules import default_rules
 from oaa_concur.review.snapshot import SnapshotStore
-from oaa_concur.state.files import write_private
 from tests.review.bigtenant import big_tenant
 from tests.review.tenant import NOW
 
@@ -32,17 +31,15 @@ def main(n: int) -> None:
         t = time.perf_counter()
         loaded = store.load(snap)
         print(f"load: {time.perf_counter() - t:.2f} s, equal: {loaded == result}")
-        t = time.perf_counter()
-        findings = find(result, default_rules(), now=NOW)
-        print(f"find: {time.perf_counter() - t:.2f} s, {len(findings)} findings")
-        content = build(result, findings, now=NOW, rules=default_rules())
         for fmt in ("html", "csv", "json"):
             t = time.perf_counter()
             path = Path(tmp) / f"report.{fmt}"
-            write_private(path, render(content, fmt))
+            outcome = report_snapshot(
+                store, path, fmt, snapshot_id=snap, rules=default_rules(), now=NOW
+            )
             print(
                 f"{fmt}: {time.perf_counter() - t:.2f} s, {path.stat().st_size / 1e6:.1f} MB, "
-                f"{len(content.grants)} grants"
+                f"{outcome.summary}"
             )
             if fmt == "html" and len(sys.argv) > 2:
                 Path(sys.argv[2]).write_bytes(path.read_bytes())

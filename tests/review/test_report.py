@@ -13,9 +13,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from oaa_concur.cli import main
-from oaa_concur.review.report import CSV_COLUMNS, Format, write_report
+from oaa_concur.review.report import Format, write_report
 from oaa_concur.review.rules import load_rules
 from oaa_concur.review.snapshot import SnapshotStore
+from oaa_concur.review.tables import GRANT_COLUMNS
 from tests.review.tenant import EXPECTED, NOW, RULES_FILE, tenant
 
 AS_OF = ["--as-of", NOW.isoformat()]
@@ -32,12 +33,12 @@ def _write(tmp_path: Path, fmt: Format, rules_path: Path | None = None) -> str:
     out = tmp_path / f"report.{fmt}"
     write_report(tenant(), out, fmt, now=NOW, rules=load_rules(rules_path))
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
-    return out.read_text(encoding="utf-8")
+    return out.read_text(encoding="utf-8-sig" if fmt == "csv" else "utf-8")
 
 
 def test_csv_one_row_per_grant_with_reviewer_columns(tmp_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(_write(tmp_path, "csv"))))
-    assert tuple(rows[0]) == CSV_COLUMNS
+    assert tuple(rows[0]) == GRANT_COLUMNS
     assert len(rows) == 13 + 17  # one product entitlement each + the Spend roles
     by_key = {(r["user_id"], r["role_code"]): r for r in rows}
     alice = by_key["u-alice", "EXP_PROCESSOR"]
@@ -131,12 +132,12 @@ def test_html_is_self_contained_and_escaped(tmp_path: Path, rules_path: Path) ->
     for forbidden in ("http://", "https://", "<script src", "<link", "url(", "@import", "//cdn"):
         assert forbidden not in page.replace("https://us2.api.concursolutions.com", ""), forbidden
     assert "Content-Security-Policy" in page and "default-src 'none'" in page
-    assert "Ivan &lt;b&gt;&amp;&lt;/b&gt; Chains" in page  # autoescaped in the findings
-    assert "<b>&</b>" not in page
+    assert "<b>&</b>" not in page and "R&amp;D" in page  # autoescaped where rendered here
     match = re.search(r'id="report-data">(.*?)</script>', page, re.S)
     assert match is not None
     data = match.group(1)
-    assert "<" not in data and json.loads(data)["users"][8][0] == "Ivan <b>&</b> Chains"
+    people = {p[0]: p for p in json.loads(data)["people"]}
+    assert "<" not in data and people["u-ivan"][1] == "Ivan <b>&</b> Chains"
     for chart in ("chart-status", "chart-products", "chart-privileged"):
         assert f'id="{chart}"' in page
     assert page.count("<svg") == 3

@@ -31,6 +31,8 @@ from oaa_concur.review.query import json_text
 from oaa_concur.review.report import FORMATS, Format, ReportOutcome, report_snapshot
 from oaa_concur.review.rules import SEVERITIES, Severity, load_rules
 from oaa_concur.review.snapshot import SnapshotInfo, SnapshotStore
+from oaa_concur.review.tables import TABLES
+from oaa_concur.review.tables import Table as ReportTable
 from oaa_concur.safetext import one_line, terminal
 
 _COLUMNS = ("id", "taken at (UTC)", "company", "users", "spend grants", "issues", "duration")
@@ -68,14 +70,25 @@ def _tell(outcome: ReportOutcome, fail_on: Severity | None) -> None:
             one_line(f"report: {outcome.path} (snapshot {outcome.snapshot_id}); {outcome.summary}"),
             err=True,
         )
-    failing = outcome.failing(fail_on)
+    failing, first = outcome.failing(fail_on)
     if failing:
         click.echo(
-            f"error: {len(failing)} findings at or above {fail_on} "
-            f"(first: {failing[0].id}); see the report.",
+            one_line(
+                f"error: {failing} findings at or above {fail_on} (first: {first}); see the report."
+            ),
             err=True,
         )
         sys.exit(1)
+
+
+def _csv_table(fmt: Format, table: ReportTable | None) -> ReportTable:
+    """``--table`` names the one table a CSV holds; the other formats hold them all."""
+    if table is not None and fmt != "csv":
+        raise ConfigError(
+            f"--table applies to --format csv only ({fmt} holds every table)",
+            "drop --table, or add --format csv",
+        )
+    return table or "grants"
 
 
 def cell(text: str) -> str:
@@ -122,6 +135,12 @@ def _snapshots(store: SnapshotStore) -> None:
 )
 @click.option("--snapshot", type=int, default=None, help="Snapshot id (default: latest).")
 @click.option(
+    "--table",
+    type=click.Choice(TABLES),
+    default=None,
+    help="With --format csv: the table to write (default grants; XLSX and JSON hold all).",
+)
+@click.option(
     "--rules",
     "rules_file",
     type=click.Path(path_type=Path),
@@ -144,15 +163,22 @@ def report(
     fmt: Format,
     out: Path | None,
     snapshot: int | None,
+    table: ReportTable | None,
     rules_file: Path | None,
     fail_on: Severity | None,
     as_of: str | None,
     **kwargs: Any,
 ) -> None:
-    """Write the access review (findings, grants) of the latest or a given snapshot."""
-    store, now = _store(kwargs), _as_of(as_of)
+    """Write the access review (findings, grants, approvers, delegates) of a snapshot."""
+    store, now, which = _store(kwargs), _as_of(as_of), _csv_table(fmt, table)
     outcome = report_snapshot(
-        store, _target(out), fmt, snapshot_id=snapshot, rules=load_rules(rules_file), now=now
+        store,
+        _target(out),
+        fmt,
+        snapshot_id=snapshot,
+        rules=load_rules(rules_file),
+        now=now,
+        table=which,
     )
     _tell(outcome, fail_on)
 

@@ -1,4 +1,5 @@
-"""The access details an auditor reads beside the grants: pure functions, ``now`` injected.
+"""The access details an auditor reads beside the grants: pure functions, ``now`` injected,
+one person at a time (the report walks the snapshot; ``Directory`` names everyone else).
 
 * Delegations outside their window (``expired``, ``scheduled``): not access, so not in the
   payload, but shown with their dates so that nothing is hidden (design.md §4).
@@ -11,13 +12,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from oaa_concur.catalogue import PROCESSOR_ROLES, report_access_meaning
-from oaa_concur.models import ApprovalLimit, DelegateEdge, DiscoveryResult, User
+from oaa_concur.models import ApprovalLimit, DelegateEdge, SpendProfile, UnknownReference, User
+from oaa_concur.review.findings import Directory
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,39 +69,30 @@ class ProcessorRow:
     meaning: str
 
 
-@dataclass(frozen=True, slots=True)
-class Details:
-    delegations: tuple[DelegationRow, ...]
-    references: tuple[ReferenceRow, ...]
-    limits: tuple[LimitRow, ...]
-    processors: tuple[ProcessorRow, ...]
-
-    def to_json(self) -> dict[str, list[dict[str, Any]]]:
-        return {
-            "delegations_out_of_window": [asdict(r) for r in self.delegations],
-            "unknown_references": [asdict(r) for r in self.references],
-            "approval_limits": [asdict(r) for r in self.limits],
-            "processor_report_access": [asdict(r) for r in self.processors],
-        }
+def person_details(
+    user: User, profile: SpendProfile, directory: Directory, now: datetime
+) -> tuple[list[DelegationRow], list[LimitRow], list[ProcessorRow]]:
+    """One user's delegations outside their window, approval limits and processor access."""
+    delegations = [
+        _delegation_row(edge, state, directory)
+        for edge in profile.delegates
+        if (state := edge.state(now)) != "in_force"
+    ]
+    limits = [_limit_row(x, user) for x in profile.approval_limits]
+    return delegations, limits, _processor(user, profile)
 
 
-def details(result: DiscoveryResult, now: datetime) -> Details:
-    names = {u.id: u for u in result.users}
-    return Details(
-        delegations=tuple(_delegations(result, names, now)),
-        references=tuple(
-            ReferenceRow(r.user_id, _name(names, r.user_id), r.relation, r.kind, r.target, r.reason)
-            for r in result.unknown_references
-        ),
-        limits=tuple(
-            _limit_row(x, names) for p in result.spend.values() for x in p.approval_limits
-        ),
-        processors=tuple(_processors(result, names)),
-    )
+def reference_rows(
+    refs: Iterable[UnknownReference], directory: Directory
+) -> Iterator[ReferenceRow]:
+    for r in refs:
+        yield ReferenceRow(
+            r.user_id, _name(directory, r.user_id), r.relation, r.kind, r.target, r.reason
+        )
 
 
-def _name(users: dict[str, User], user_id: str) -> str:
-    user = users.get(user_id)
+def _name(directory: Directory, user_id: str) -> str:
+    user = directory.user(user_id)
     return user.name if user else user_id
 
 
@@ -108,22 +100,12 @@ def _day(value: datetime | None) -> str:
     return value.isoformat() if value is not None else ""
 
 
-def _delegations(
-    result: DiscoveryResult, users: dict[str, User], now: datetime
-) -> Iterator[DelegationRow]:
-    for profile in result.spend.values():
-        for edge in profile.delegates:
-            state = edge.state(now)
-            if state != "in_force":
-                yield _delegation_row(edge, state, users)
-
-
-def _delegation_row(edge: DelegateEdge, state: str, users: dict[str, User]) -> DelegationRow:
+def _delegation_row(edge: DelegateEdge, state: str, directory: Directory) -> DelegationRow:
     return DelegationRow(
         user_id=edge.user_id,
-        user=_name(users, edge.user_id),
+        user=_name(directory, edge.user_id),
         delegate_id=edge.delegate_id,
-        delegate=_name(users, edge.delegate_id),
+        delegate=_name(directory, edge.delegate_id),
         kind=edge.kind,
         state=state,
         starts=_day(edge.temporary_from),
@@ -132,10 +114,10 @@ def _delegation_row(edge: DelegateEdge, state: str, users: dict[str, User]) -> D
     )
 
 
-def _limit_row(x: ApprovalLimit, users: dict[str, User]) -> LimitRow:
+def _limit_row(x: ApprovalLimit, user: User) -> LimitRow:
     return LimitRow(
         user_id=x.user_id,
-        user=_name(users, x.user_id),
+        user=user.name if user.id == x.user_id else x.user_id,
         holder=x.holder,
         approval_type=x.approval_type or "",
         limit=x.limit,
@@ -147,15 +129,17 @@ def _limit_row(x: ApprovalLimit, users: dict[str, User]) -> LimitRow:
     )
 
 
-def _processors(result: DiscoveryResult, users: dict[str, User]) -> Iterator[ProcessorRow]:
-    for profile in result.spend.values():
-        roles = tuple(sorted({g.role_code for g in profile.roles} & PROCESSOR_ROLES))
-        value = profile.processor_report_access
-        if roles or value is not None:
-            yield ProcessorRow(
-                user_id=profile.user_id,
-                user=_name(users, profile.user_id),
-                roles=roles,
-                report_access=value or "",
-                meaning=report_access_meaning(value),
-            )
+def _processor(user: User, profile: SpendProfile) -> list[ProcessorRow]:
+    roles = tuple(sorted({g.role_code for g in profile.roles} & PROCESSOR_ROLES))
+    value = profile.processor_report_access
+    if not (roles or value is not None):
+        return []
+    return [
+        ProcessorRow(
+            user_id=profile.user_id,
+            user=user.name,
+            roles=roles,
+            report_access=value or "",
+            meaning=report_access_meaning(value),
+        )
+    ]

@@ -1,4 +1,9 @@
-"""Access-review findings over one ``DiscoveryResult``: pure functions, ``now`` injected.
+"""Access-review findings: pure functions, ``now`` injected, over a stream of people.
+
+``scan`` walks users with their Spend records one at a time (from a ``DiscoveryResult`` or
+from the snapshot store's ``SnapshotReader.people()``) and asks a ``Directory`` about anyone
+else (an approver, a delegate), so that a million users never sit in memory; ``find`` is the
+same over a ``DiscoveryResult``, sorted.
 
 Each finding has a stable id (``<RULE>:<subject>``, the first user id being the subject), a
 severity, a one-sentence explanation and the users and roles involved. The rules (ids and
@@ -12,9 +17,18 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from itertools import chain
+from typing import Protocol
 
 from oaa_concur.catalogue import role_info
-from oaa_concur.models import DiscoveryResult, IssueKind, UnknownReference, User
+from oaa_concur.models import (
+    DataIssue,
+    DiscoveryResult,
+    IssueKind,
+    SpendProfile,
+    UnknownReference,
+    User,
+)
 from oaa_concur.review.rules import SEVERITIES, Exemption, RuleSet, Severity, SodRule
 
 DUE_SOON = timedelta(days=30)
@@ -33,110 +47,234 @@ class Finding:
     """The active exemption that covers this finding; exempted findings never fail a run."""
 
 
-class _Index:
-    """Look-ups shared by the checks."""
+class Directory(Protocol):
+    """What a check needs to know about users other than the one it looks at: an in-memory
+    index for a ``DiscoveryResult`` (``ResultDirectory``), SQL over the store for a snapshot
+    (``review.scan.StoreDirectory``), so that the findings of a million users stream."""
 
-    def __init__(self, result: DiscoveryResult, now: datetime) -> None:
-        self.now = now
+    def user(self, user_id: str) -> User | None:
+        """The user with this id, or None when Identity does not list them."""
+
+    def approver_kinds(self, user_id: str, approver_id: str) -> list[str]:
+        """The kinds of ``user_id``'s items that ``approver_id`` approves (may repeat)."""
+
+
+class ResultDirectory:
+    """``Directory`` over a ``DiscoveryResult`` in memory."""
+
+    def __init__(self, result: DiscoveryResult) -> None:
         self.users = {u.id: u for u in result.users}
-        self.spend = result.spend
         self.approvers_of: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         for profile in result.spend.values():
             for edge in profile.approvers:
                 self.approvers_of[edge.user_id][edge.approver_id].append(edge.kind)
 
+    def user(self, user_id: str) -> User | None:
+        return self.users.get(user_id)
+
+    def approver_kinds(self, user_id: str, approver_id: str) -> list[str]:
+        return list(self.approvers_of.get(user_id, {}).get(approver_id, ()))
+
+
+def result_people(result: DiscoveryResult) -> Iterator[tuple[User, SpendProfile | None]]:
+    """A result's users with their Spend records, in the result's order."""
+    return ((u, result.spend.get(u.id)) for u in result.users)
+
+
+class _Scan:
+    """One walk over the people: per-user checks as each passes, role inventories after."""
+
+    def __init__(self, directory: Directory, rules: RuleSet, now: datetime) -> None:
+        self.dir, self.rules, self.now = directory, rules, now
+        self.privileged: dict[str, dict[str, bool]] = defaultdict(dict)  # code -> user -> wide
+        self.unknown: dict[str, set[str]] = defaultdict(set)
+
     def name(self, user_id: str) -> str:
-        user = self.users.get(user_id)
-        return f"{user.name} ({user_id})" if user else user_id
+        user = self.dir.user(user_id)
+        return _name(user) if user else user_id
 
-    def roles(self, user_id: str) -> list[str]:
-        profile = self.spend.get(user_id)
-        return sorted({g.role_code for g in profile.roles}) if profile else []
+    def person(self, user: User, profile: SpendProfile | None) -> Iterator[Finding]:
+        roles = sorted({g.role_code for g in profile.roles}) if profile else []
+        priv = [c for c in roles if role_info(c).privileged]
+        yield from _terminated_active(user, roles, priv, self.now)
+        yield from _termination_due(user, roles, self.now)
+        yield from _inactive_privileged(user, priv)
+        if profile is not None:
+            self._inventory(profile)
+            if user.active:
+                yield from _sod(user, roles, self.rules.rules)
+                yield from self._approval_chains(user, profile, roles)
+            yield from self._delegate_self_approval(profile)  # whoever's record it is
+        yield from _no_email(user, roles)
 
-    def privileged(self, user_id: str) -> list[str]:
-        return [c for c in self.roles(user_id) if role_info(c).privileged]
+    def _inventory(self, profile: SpendProfile) -> None:
+        for grant in profile.roles:
+            info = role_info(grant.role_code)
+            if info.privileged:
+                wide = self.privileged[grant.role_code].get(profile.user_id, False)
+                self.privileged[grant.role_code][profile.user_id] = wide or grant.company_wide
+            if not info.known:
+                self.unknown[grant.role_code].add(profile.user_id)
+
+    def _approval_chains(
+        self, user: User, profile: SpendProfile, roles: list[str]
+    ) -> Iterator[Finding]:
+        by_approver: dict[str, list[str]] = defaultdict(list)
+        for edge in profile.approvers:
+            by_approver[edge.approver_id].append(edge.kind)
+        for approver_id, kinds in by_approver.items():
+            finding = self._chain_finding(user, approver_id, sorted(set(kinds)), roles)
+            if finding is not None:
+                yield finding
+
+    def _chain_finding(
+        self, user: User, approver_id: str, kinds: list[str], roles: list[str]
+    ) -> Finding | None:
+        what = f"{'/'.join(kinds)} approver"
+        who = _name(user)
+        if approver_id == user.id:
+            return Finding(
+                f"SELF_APPROVAL:{user.id}",
+                "SELF_APPROVAL",
+                "high",
+                "Self-approval",
+                f"{who} is their own {what}, so they can approve their own items.",
+                (user.id,),
+                tuple(roles),
+            )
+        broken = _broken_approver(self.dir.user(approver_id), self.now)
+        if broken is None:
+            return None
+        rule, severity, state = broken
+        return Finding(
+            f"{rule}:{user.id}:{approver_id}",
+            rule,
+            severity,
+            "Broken approval chain",
+            f"The {what} of {who}, {self.name(approver_id)}, {state}, so their items may go "
+            "unapproved or be approved by someone who has left.",
+            (user.id, approver_id),
+        )
+
+    def _delegate_self_approval(self, profile: SpendProfile) -> Iterator[Finding]:
+        for edge in profile.delegates:
+            if not (edge.can_approve and edge.state(self.now) == "in_force"):
+                continue
+            delegate = self.dir.user(edge.delegate_id)
+            if not (delegate and delegate.active):
+                continue
+            kinds = self.dir.approver_kinds(edge.delegate_id, profile.user_id)
+            if kinds:
+                d, a = edge.delegate_id, profile.user_id
+                yield Finding(
+                    f"DELEGATE_SELF_APPROVAL:{d}:{a}",
+                    "DELEGATE_SELF_APPROVAL",
+                    "high",
+                    "Delegate can approve for their own approver",
+                    f"{self.name(d)} can approve as delegate of {self.name(a)}, who is their "
+                    f"own {'/'.join(sorted(set(kinds)))} approver, so they can approve their "
+                    "own items.",
+                    (d, a),
+                )
+
+    def inventories(self) -> Iterator[Finding]:
+        yield from _privileged_inventory(self.privileged)
+        yield from _unknown_roles(self.unknown)
+
+
+def _name(user: User) -> str:
+    return f"{user.name} ({user.id})"
 
 
 def find(result: DiscoveryResult, rules: RuleSet, *, now: datetime) -> list[Finding]:
     """Every finding, most severe first, with active exemptions attached."""
-    ix = _Index(result, now)
-    found: list[Finding] = []
-    for check in (
-        _terminated_active,
-        _termination_due,
-        _inactive_privileged,
-        _privileged_inventory,
-        _approval_chains,
-        _delegate_self_approval,
-        _no_email,
-        _unknown_roles,
-    ):
-        found.extend(check(ix))
-    found.extend(_sod(ix, rules.rules))
-    found.extend(_orphan_spend(result))
-    found.extend(_unknown_approvers(result, ix))
-    exempted = [_exempt(f, rules.exemptions, ix) for f in found]
-    return sorted(exempted, key=lambda f: (SEVERITIES.index(f.severity), f.id))
+    found = scan(
+        result_people(result),
+        ResultDirectory(result),
+        result.issues,
+        result.unknown_references,
+        rules,
+        now=now,
+    )
+    return sorted(found, key=rank)
 
 
-def _terminated_active(ix: _Index) -> Iterator[Finding]:
-    for user in ix.users.values():
-        if not (user.active and user.terminated(ix.now)):
-            continue
-        assert user.termination_date is not None
-        priv = ix.privileged(user.id)
-        extra = f" and holds privileged roles {', '.join(priv)}" if priv else ""
+def rank(f: Finding) -> tuple[int, str]:
+    """The report's order: most severe first, then by id."""
+    return (SEVERITIES.index(f.severity), f.id)
+
+
+def scan(
+    people: Iterable[tuple[User, SpendProfile | None]],
+    directory: Directory,
+    issues: Iterable[DataIssue],
+    references: Iterable[UnknownReference],
+    rules: RuleSet,
+    *,
+    now: datetime,
+) -> Iterator[Finding]:
+    """Every finding, as the people stream past (unordered), with exemptions attached.
+
+    Memory: the holders of privileged and unknown roles (for their inventories) and what
+    ``directory`` keeps; nothing else grows with the tenant."""
+    walk = _Scan(directory, rules, now)
+    for user, profile in people:
+        for finding in walk.person(user, profile):
+            yield _exempt(finding, rules.exemptions, directory, now, user)
+    late = chain(walk.inventories(), _orphan_spend(issues), _unknown_approvers(references, walk))
+    for finding in late:
+        yield _exempt(finding, rules.exemptions, directory, now, None)
+
+
+def _terminated_active(
+    user: User, roles: list[str], priv: list[str], now: datetime
+) -> Iterator[Finding]:
+    if not (user.active and user.terminated(now)):
+        return
+    assert user.termination_date is not None
+    extra = f" and holds privileged roles {', '.join(priv)}" if priv else ""
+    yield Finding(
+        f"TERMINATED_ACTIVE:{user.id}",
+        "TERMINATED_ACTIVE",
+        "critical" if priv else "high",
+        "Terminated but still active",
+        f"{_name(user)} is still active although their termination date "
+        f"{user.termination_date.date().isoformat()} has passed{extra}.",
+        (user.id,),
+        tuple(roles),
+    )
+
+
+def _termination_due(user: User, roles: list[str], now: datetime) -> Iterator[Finding]:
+    end = user.termination_date
+    if user.active and end is not None and now < end <= now + DUE_SOON:
         yield Finding(
-            f"TERMINATED_ACTIVE:{user.id}",
-            "TERMINATED_ACTIVE",
-            "critical" if priv else "high",
-            "Terminated but still active",
-            f"{ix.name(user.id)} is still active although their termination date "
-            f"{user.termination_date.date().isoformat()} has passed{extra}.",
+            f"TERMINATION_DUE:{user.id}",
+            "TERMINATION_DUE",
+            "low",
+            "Termination due soon",
+            f"{_name(user)} is due to leave on {end.date().isoformat()}; check that "
+            "their access is removed that day.",
             (user.id,),
-            tuple(ix.roles(user.id)),
+            tuple(roles),
         )
 
 
-def _termination_due(ix: _Index) -> Iterator[Finding]:
-    for user in ix.users.values():
-        end = user.termination_date
-        if user.active and end is not None and ix.now < end <= ix.now + DUE_SOON:
-            yield Finding(
-                f"TERMINATION_DUE:{user.id}",
-                "TERMINATION_DUE",
-                "low",
-                "Termination due soon",
-                f"{ix.name(user.id)} is due to leave on {end.date().isoformat()}; check that "
-                "their access is removed that day.",
-                (user.id,),
-                tuple(ix.roles(user.id)),
-            )
+def _inactive_privileged(user: User, priv: list[str]) -> Iterator[Finding]:
+    if not user.active and priv:
+        yield Finding(
+            f"INACTIVE_PRIVILEGED:{user.id}",
+            "INACTIVE_PRIVILEGED",
+            "medium",
+            "Inactive user with privileged roles",
+            f"{_name(user)} is inactive but still holds privileged roles "
+            f"{', '.join(priv)}, which return if the account is reactivated.",
+            (user.id,),
+            tuple(priv),
+        )
 
 
-def _inactive_privileged(ix: _Index) -> Iterator[Finding]:
-    for user in ix.users.values():
-        priv = ix.privileged(user.id)
-        if not user.active and priv:
-            yield Finding(
-                f"INACTIVE_PRIVILEGED:{user.id}",
-                "INACTIVE_PRIVILEGED",
-                "medium",
-                "Inactive user with privileged roles",
-                f"{ix.name(user.id)} is inactive but still holds privileged roles "
-                f"{', '.join(priv)}, which return if the account is reactivated.",
-                (user.id,),
-                tuple(priv),
-            )
-
-
-def _privileged_inventory(ix: _Index) -> Iterator[Finding]:
-    holders: dict[str, dict[str, bool]] = defaultdict(dict)  # code -> user -> company-wide
-    for profile in ix.spend.values():
-        for grant in profile.roles:
-            if role_info(grant.role_code).privileged:
-                wide = holders[grant.role_code].get(profile.user_id, False)
-                holders[grant.role_code][profile.user_id] = wide or grant.company_wide
+def _privileged_inventory(holders: dict[str, dict[str, bool]]) -> Iterator[Finding]:
     for code in sorted(holders):
         users = holders[code]
         n_wide = sum(1 for w in users.values() if w)
@@ -156,24 +294,19 @@ def _users(n: int) -> str:
     return "1 user" if n == 1 else f"{n} users"
 
 
-def _sod(ix: _Index, rules: Iterable[SodRule]) -> Iterator[Finding]:
-    rules = list(rules)
-    for user_id in ix.spend:
-        user = ix.users.get(user_id)
-        if user is None or not user.active:
-            continue
-        for rule, sides in conflicts(ix.roles(user_id), rules):
-            codes = sorted({c for side in sides for c in side})
-            yield Finding(
-                f"{rule.id}:{user_id}",
-                rule.id,
-                rule.severity,
-                rule.title,
-                f"{ix.name(user_id)} holds {' and '.join(', '.join(s) for s in sides)}, "
-                f"so they {rule.why}.",
-                (user_id,),
-                tuple(codes),
-            )
+def _sod(user: User, held: list[str], rules: Iterable[SodRule]) -> Iterator[Finding]:
+    for rule, sides in conflicts(held, rules):
+        codes = sorted({c for side in sides for c in side})
+        yield Finding(
+            f"{rule.id}:{user.id}",
+            rule.id,
+            rule.severity,
+            rule.title,
+            f"{_name(user)} holds {' and '.join(', '.join(s) for s in sides)}, "
+            f"so they {rule.why}.",
+            (user.id,),
+            tuple(codes),
+        )
 
 
 def conflicts(
@@ -194,45 +327,6 @@ def _matches(code: str, side: tuple[str, ...]) -> bool:
     return any(entry == code or entry == f"@{category}" for entry in side)
 
 
-def _approval_chains(ix: _Index) -> Iterator[Finding]:
-    for user_id, by_approver in ix.approvers_of.items():
-        user = ix.users.get(user_id)
-        if user is None or not user.active:
-            continue
-        for approver_id, kinds in by_approver.items():
-            finding = _chain_finding(ix, user_id, approver_id, sorted(set(kinds)))
-            if finding is not None:
-                yield finding
-
-
-def _chain_finding(ix: _Index, user_id: str, approver_id: str, kinds: list[str]) -> Finding | None:
-    what = f"{'/'.join(kinds)} approver"
-    who = ix.name(user_id)
-    if approver_id == user_id:
-        return Finding(
-            f"SELF_APPROVAL:{user_id}",
-            "SELF_APPROVAL",
-            "high",
-            "Self-approval",
-            f"{who} is their own {what}, so they can approve their own items.",
-            (user_id,),
-            tuple(ix.roles(user_id)),
-        )
-    broken = _broken_approver(ix.users.get(approver_id), ix.now)
-    if broken is None:
-        return None
-    rule, severity, state = broken
-    return Finding(
-        f"{rule}:{user_id}:{approver_id}",
-        rule,
-        severity,
-        "Broken approval chain",
-        f"The {what} of {who}, {ix.name(approver_id)}, {state}, so their items may go "
-        "unapproved or be approved by someone who has left.",
-        (user_id, approver_id),
-    )
-
-
 def _broken_approver(approver: User | None, now: datetime) -> tuple[str, Severity, str] | None:
     """Rule, severity and what is wrong with an approver; None when nothing is."""
     if approver is None:
@@ -244,49 +338,21 @@ def _broken_approver(approver: User | None, now: datetime) -> tuple[str, Severit
     return None
 
 
-def _delegate_self_approval(ix: _Index) -> Iterator[Finding]:
-    for profile in ix.spend.values():
-        for edge in profile.delegates:
-            delegate = ix.users.get(edge.delegate_id)
-            in_force = edge.state(ix.now) == "in_force"
-            if not (edge.can_approve and delegate and delegate.active and in_force):
-                continue
-            kinds = ix.approvers_of.get(edge.delegate_id, {}).get(profile.user_id)
-            if kinds:
-                d, a = edge.delegate_id, profile.user_id
-                yield Finding(
-                    f"DELEGATE_SELF_APPROVAL:{d}:{a}",
-                    "DELEGATE_SELF_APPROVAL",
-                    "high",
-                    "Delegate can approve for their own approver",
-                    f"{ix.name(d)} can approve as delegate of {ix.name(a)}, who is their own "
-                    f"{'/'.join(sorted(set(kinds)))} approver, so they can approve their own "
-                    "items.",
-                    (d, a),
-                )
+def _no_email(user: User, roles: list[str]) -> Iterator[Finding]:
+    if user.email is None:
+        yield Finding(
+            f"NO_EMAIL:{user.id}",
+            "NO_EMAIL",
+            "low" if user.active else "info",
+            "No email: cannot be linked to an identity provider",
+            f"{_name(user)} has no email address, so Veza cannot link them to their "
+            "identity-provider account.",
+            (user.id,),
+            tuple(roles),
+        )
 
 
-def _no_email(ix: _Index) -> Iterator[Finding]:
-    for user in ix.users.values():
-        if user.email is None:
-            yield Finding(
-                f"NO_EMAIL:{user.id}",
-                "NO_EMAIL",
-                "low" if user.active else "info",
-                "No email: cannot be linked to an identity provider",
-                f"{ix.name(user.id)} has no email address, so Veza cannot link them to their "
-                "identity-provider account.",
-                (user.id,),
-                tuple(ix.roles(user.id)),
-            )
-
-
-def _unknown_roles(ix: _Index) -> Iterator[Finding]:
-    holders: dict[str, set[str]] = defaultdict(set)
-    for profile in ix.spend.values():
-        for grant in profile.roles:
-            if not role_info(grant.role_code).known:
-                holders[grant.role_code].add(profile.user_id)
+def _unknown_roles(holders: dict[str, set[str]]) -> Iterator[Finding]:
     for code in sorted(holders):
         yield Finding(
             f"UNKNOWN_ROLE:{code}",
@@ -300,8 +366,8 @@ def _unknown_roles(ix: _Index) -> Iterator[Finding]:
         )
 
 
-def _orphan_spend(result: DiscoveryResult) -> Iterator[Finding]:
-    for issue in result.issues:
+def _orphan_spend(issues: Iterable[DataIssue]) -> Iterator[Finding]:
+    for issue in issues:
         if issue.kind == IssueKind.ORPHAN_SPEND_RECORD:
             yield Finding(
                 f"ORPHAN_SPEND:{issue.subject}",
@@ -314,15 +380,18 @@ def _orphan_spend(result: DiscoveryResult) -> Iterator[Finding]:
             )
 
 
-def _unknown_approvers(result: DiscoveryResult, ix: _Index) -> Iterator[Finding]:
+def _unknown_approvers(references: Iterable[UnknownReference], walk: _Scan) -> Iterator[Finding]:
     """An approver Identity does not list (by id or by employee number): discovery left the
     edge out of the picture (``concur.references``), and the user's items of those kinds have
-    no approver Concur can name. One finding per user and approver, kinds together."""
+    no approver Concur can name. One finding per user and approver, kinds together (the
+    references of one snapshot are bounded like its issues: read once, kept here)."""
     kinds: dict[tuple[str, str], list[str]] = defaultdict(list)
     refs: dict[tuple[str, str], UnknownReference] = {}
-    for ref in result.unknown_references:
-        user = ix.users.get(ref.user_id)
-        if ref.relation == "approver" and user is not None and user.active:
+    for ref in references:
+        if ref.relation != "approver":
+            continue
+        user = walk.dir.user(ref.user_id)
+        if user is not None and user.active:
             key = (ref.user_id, ref.value or f"employeeNumber:{ref.employee_number or ''}")
             kinds[key].append(ref.kind)
             refs.setdefault(key, ref)
@@ -333,20 +402,29 @@ def _unknown_approvers(result: DiscoveryResult, ix: _Index) -> Iterator[Finding]
             "APPROVER_UNKNOWN",
             "high",
             "Broken approval chain",
-            f"The {what} approver of {ix.name(ref.user_id)}, {ref.target}, {ref.reason}, so "
+            f"The {what} approver of {walk.name(ref.user_id)}, {ref.target}, {ref.reason}, so "
             "their items may go unapproved or be approved by someone who has left.",
             (ref.user_id, ref.value) if ref.value else (ref.user_id,),
         )
 
 
-def _exempt(finding: Finding, exemptions: Iterable[Exemption], ix: _Index) -> Finding:
+def _exempt(
+    finding: Finding,
+    exemptions: Iterable[Exemption],
+    directory: Directory,
+    now: datetime,
+    current: User | None,
+) -> Finding:
+    candidates = [ex for ex in exemptions if ex.rule == finding.rule and ex.active(now)]
+    if not candidates:
+        return finding
     subject = finding.user_ids[0] if finding.user_ids else ""
-    user = ix.users.get(subject)
+    user = current if current is not None and current.id == subject else directory.user(subject)
     names = {subject.lower()}
     if user is not None:
         names |= {n.lower() for n in (user.user_name, user.email) if n}
-    for ex in exemptions:
-        if ex.rule == finding.rule and ex.user.lower() in names and ex.active(ix.now):
+    for ex in candidates:
+        if ex.user.lower() in names:
             return replace(finding, exemption=ex)
     return finding
 
@@ -362,8 +440,11 @@ def counts(findings: Iterable[Finding]) -> dict[Severity, int]:
 
 def summary_line(findings: list[Finding]) -> str:
     """e.g. ``12 findings: 1 critical, 3 high, 5 medium, 2 low, 1 info (2 exempted)``."""
-    by = counts(findings)
-    exempted = sum(1 for f in findings if f.exemption is not None)
+    return summary_text(counts(findings), sum(1 for f in findings if f.exemption is not None))
+
+
+def summary_text(by: dict[Severity, int], exempted: int) -> str:
+    """``summary_line`` from the counts: open findings per severity and the exempted ones."""
     text = f"{sum(by.values())} findings: " + ", ".join(f"{n} {s}" for s, n in by.items())
     return text + (f" ({exempted} exempted)" if exempted else "")
 

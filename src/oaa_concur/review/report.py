@@ -1,234 +1,119 @@
-"""The access-review report of one snapshot: HTML for auditors, CSV for reviewers, JSON for tools.
+"""The access-review report of one snapshot: HTML for people, CSV and XLSX for reviewers, JSON
+for tools (design.md §1, "Access review without Veza"; issue 14).
 
-All three carry the same content (``build`` gives a ``Report``): summary figures, chart
-series, findings, exemptions, one ``GrantRow`` per user-role grant (Spend roles and product
-entitlements), the access details (``review.details``: delegations outside their window,
-unknown references, approval limits, processor report access), notes about the run and the
-data issues (design.md §1, "Access review without Veza"); the CSV holds the grant rows. The
-HTML file
-is self-contained (inline CSS, inline vanilla JS, inline SVG charts, a Content-Security-Policy
-that forbids any fetch); its grant table is paged in the browser so that 100,000 grants stay
-usable. Files are written atomically, mode 0600 (personal data, design.md §3.6).
+Every format is written from two walks over the snapshot (``review.workspace``), row by row, so
+a report of a million users holds one user at a time, never the tenant (issue 12):
 
-``report_snapshot`` is what ``oaa-concur report`` runs; ``write_report`` is the same for a
-``DiscoveryResult`` already in memory (the demo).
+* CSV: one table per file (``--table grants|approvers|delegates|findings``, default grants),
+  UTF-8 with a BOM (so that Excel reads "Łukasz"), every field quoted, formulas defused;
+* XLSX (``review.xlsx``): one sheet per table, streamed (openpyxl's write-only mode);
+* JSON: one document, its long arrays streamed item by item;
+* HTML (``review.html``): one self-contained file; everything counted in full, the rows up to
+  the bounds in ``review.html`` (what it leaves out is said, with the exact counts, in the
+  page and in print).
+
+Files are written atomically, mode 0600 (personal data, design.md §3.6). ``report_snapshot`` is
+what ``oaa-concur report`` runs; ``write_report`` is the same for a ``DiscoveryResult`` in
+memory (tests).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import os
 import re
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, TextIO, get_args
+from typing import IO, Any, Literal, TextIO, get_args
 
 import orjson
-from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
 
-from oaa_concur.catalogue import RoleInfo, entitlement_role, role_info
-from oaa_concur.models import Company, DataIssue, DiscoveryResult, User
-from oaa_concur.review.details import Details, details
-from oaa_concur.review.findings import Finding, at_or_above, counts, find, summary_line
-from oaa_concur.review.rules import RuleSet, Severity, default_rules
+from oaa_concur.errors import ConfigError
+from oaa_concur.models import DataIssue, Deprecation, DiscoveryResult, RunStats
+from oaa_concur.review.findings import summary_text
+from oaa_concur.review.rules import SEVERITIES, RuleSet, Severity, default_rules
 from oaa_concur.review.snapshot import SnapshotInfo, SnapshotStore
+from oaa_concur.review.sources import ResultSource, Source, StoreSource
+from oaa_concur.review.tables import COLUMNS, Stamp, Table
+from oaa_concur.review.workspace import Figures, FindingCounts, Workspace, collect, grant_walk
 from oaa_concur.safetext import visible
-from oaa_concur.state.files import write_private
+from oaa_concur.state.files import make_dirs
 
-Format = Literal["html", "csv", "json"]
+Format = Literal["html", "csv", "json", "xlsx"]
 FORMATS: tuple[Format, ...] = get_args(Format)
-Status = Literal["active", "inactive", "terminated-active"]
-# Findings about a whole role, not about one user's grant: left out of the per-grant column.
-_NOT_PER_GRANT = {"PRIVILEGED_ROLE", "UNKNOWN_ROLE"}
-
-
-def status(user: User, now: datetime) -> Status:
-    """``active``, ``inactive``, or ``terminated-active`` (active past the termination date)."""
-    if not user.active:
-        return "inactive"
-    return "terminated-active" if user.terminated(now) else "active"
-
-
-@dataclass(frozen=True, slots=True)
-class GrantRow:
-    """One user-role grant with the reviewer columns: a row of the CSV, the JSON ``grants``
-    and the HTML grant table. Field order is the CSV's column order."""
-
-    user_id: str
-    user_name: str
-    display_name: str
-    email: str
-    status: Status
-    cost_center: str
-    manager_id: str
-    manager_name: str
-    role_code: str
-    role_name: str
-    product: str
-    scope: str
-    privileged: bool
-    findings: str
-    """Ids of the user's findings that concern this grant, space-separated."""
-    review_decision: str = ""
-    review_comment: str = ""
-
-    def cells(self) -> dict[str, str]:
-        """The row as text, by column (``privileged`` as ``yes``/``no``)."""
-        return {name: _text(getattr(self, name)) for name in CSV_COLUMNS}
-
-
-CSV_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(GrantRow))
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    """The content of one access review, shared by the three formats."""
-
-    as_of: datetime
-    company: Company
-    snapshot: SnapshotInfo | None
-    rules: RuleSet
-    findings: tuple[Finding, ...]
-    grants: tuple[GrantRow, ...]
-    statuses: Mapping[Status, int]
-    """Users per status."""
-    issues: tuple[DataIssue, ...]
-    details: Details
-    notes: tuple[str, ...] = ()
-    """What the reader must know about the run that made the snapshot (one sentence each)."""
-
-    def to_json(self, *, with_grants: bool = True) -> dict[str, Any]:
-        """The JSON document (``with_grants=False``: without the grant rows, for the HTML)."""
-        doc = _document(self)
-        if with_grants:
-            doc["grants"] = [g.cells() for g in self.grants]
-        doc |= self.details.to_json()
-        doc["data_issues"] = [
-            {"kind": str(i.kind), "subject": i.subject, "detail": i.detail} for i in self.issues
-        ]
-        return doc
 
 
 @dataclass(frozen=True, slots=True)
 class ReportOutcome:
-    """What writing a report produced: where (None: stdout or nowhere) and the findings."""
+    """What writing a report produced: where (None: stdout or nowhere) and the findings' counts."""
 
     path: Path | None
-    findings: tuple[Finding, ...]
+    counts: FindingCounts
     snapshot_id: int | None = None
 
     @property
     def summary(self) -> str:
-        return summary_line(list(self.findings))
+        return summary_text(self.counts.open, self.counts.exempted)
 
-    def failing(self, severity: Severity | None) -> list[Finding]:
-        """Non-exempted findings at or above ``severity`` (``--fail-on``; None: none fail)."""
-        return at_or_above(self.findings, severity) if severity is not None else []
-
-
-def grant_rows(
-    result: DiscoveryResult, findings: Sequence[Finding], now: datetime
-) -> list[GrantRow]:
-    """One row per user-role grant, in user order, with the reviewer columns."""
-    users = {u.id: u for u in result.users}
-    by_user = _findings_by_user(findings)
-    rows: list[GrantRow] = []
-    for user in result.users:
-        manager = users.get(user.manager_id) if user.manager_id else None
-        mine = by_user.get(user.id, [])
-        rows += [
-            _grant_row(user, manager, info, groups, mine, now)
-            for info, groups in _grants_of(user, result)
-        ]
-    return rows
+    def failing(self, severity: Severity | None) -> tuple[int, str | None]:
+        """How many open findings are at or above ``severity`` (``--fail-on``; None: none
+        fail), and the first of them (report order)."""
+        if severity is None:
+            return 0, None
+        worse = SEVERITIES[: SEVERITIES.index(severity) + 1]
+        first = next((self.counts.first[s] for s in worse if s in self.counts.first), None)
+        return sum(self.counts.open[s] for s in worse), first
 
 
-def _grants_of(user: User, result: DiscoveryResult) -> list[tuple[RoleInfo, tuple[str, ...]]]:
-    grants: list[tuple[RoleInfo, tuple[str, ...]]] = [
-        (entitlement_role(e), ()) for e in user.entitlements
-    ]
-    profile = result.spend.get(user.id)
-    if profile:
-        grants += [(role_info(g.role_code), g.role_groups) for g in profile.roles]
-    return grants
+@dataclass
+class Context:
+    """One report being written: its source, rules, time, and the workspace after walk 1."""
+
+    source: Source
+    rules: RuleSet
+    now: datetime
+    ws: Workspace
+    counts: FindingCounts
+
+    @property
+    def stamp(self) -> Stamp:
+        return Stamp.of(self.source.snapshot)
+
+    @property
+    def figures(self) -> Figures:
+        return self.ws.figures
+
+    def rows(self, table: Table) -> Iterator[list[Any]]:
+        """Every row of ``table`` with its snapshot columns, streamed."""
+        stamp = [self.stamp.snapshot_id, self.stamp.snapshot_time]
+        if table == "grants":
+            for person in grant_walk(self.source, self.ws, self.stamp, self.now):
+                for row in person.grants:
+                    yield list(row.cells().values())
+        elif table == "findings":
+            for cells in self.ws.findings():
+                yield stamp + cells
+        else:
+            for _, _, cells in self.ws.side(table):
+                yield stamp + cells
 
 
-def _grant_row(
-    user: User,
-    manager: User | None,
-    info: RoleInfo,
-    groups: tuple[str, ...],
-    findings: list[Finding],
-    now: datetime,
-) -> GrantRow:
-    return GrantRow(
-        user_id=user.id,
-        user_name=user.user_name or "",
-        display_name=user.name,
-        email=user.email or "",
-        status=status(user, now),
-        cost_center=user.cost_center or "",
-        manager_id=user.manager_id or "",
-        manager_name=manager.name if manager else "",
-        role_code=info.code,
-        role_name=info.name,
-        product=info.product,
-        scope="role groups: " + ", ".join(groups) if groups else "company-wide",
-        privileged=info.privileged,
-        findings=" ".join(f.id for f in findings if not f.role_codes or info.code in f.role_codes),
-    )
-
-
-def _findings_by_user(findings: Iterable[Finding]) -> dict[str, list[Finding]]:
-    by_user: dict[str, list[Finding]] = defaultdict(list)
-    for f in findings:
-        if f.rule not in _NOT_PER_GRANT:
-            for user_id in f.user_ids:
-                by_user[user_id].append(f)
-    return by_user
-
-
-def build(
-    result: DiscoveryResult,
-    findings: Sequence[Finding],
-    *,
-    now: datetime,
-    rules: RuleSet,
-    snapshot: SnapshotInfo | None = None,
-) -> Report:
-    """The report content shared by the three formats."""
-    return Report(
-        as_of=now,
-        company=result.company,
-        snapshot=snapshot,
-        rules=rules,
-        findings=tuple(findings),
-        grants=tuple(grant_rows(result, findings, now)),
-        statuses=Counter(status(u, now) for u in result.users),
-        issues=tuple(result.issues),
-        details=details(result, now),
-        notes=run_notes(result),
-    )
-
-
-def run_notes(result: DiscoveryResult) -> tuple[str, ...]:
-    """Sentences about the run: approval limits read for the Global group only, endpoints
-    Concur marked deprecated."""
-    stats = result.stats
+def notes_of(stats: RunStats | None) -> tuple[str, ...]:
+    """Sentences about the run: endpoints Concur marked deprecated, approval limits read for
+    the Global group only."""
     if stats is None:
         return ()
-    notes = [f"Concur marked {d.line()}." for d in stats.deprecations]
-    if stats.limits_global_only:
+    return _notes(stats.deprecations, stats.limits_global_only)
+
+
+def _notes(deprecations: Iterable[Deprecation], global_only: bool) -> tuple[str, ...]:
+    notes = [f"Concur marked {d.line()}." for d in deprecations]
+    if global_only:
         notes.append(
             "Concur refused `attributes` on the Spend user list: approval limits are those of "
             "the Global group only."
@@ -236,63 +121,139 @@ def run_notes(result: DiscoveryResult) -> tuple[str, ...]:
     return tuple(notes)
 
 
-def _document(report: Report) -> dict[str, Any]:
-    """Every part of the JSON document but the grant rows and the data issues."""
-    company = report.company
+def _store_notes(reader_db: Any, snap: int) -> tuple[str, ...]:
+    row = reader_db.execute("SELECT stats FROM snapshots WHERE id = ?", (snap,)).fetchone()
+    if row is None or row[0] is None:
+        return ()
+    data = orjson.loads(row[0])
+    deprecations = [Deprecation(**d) for d in data.get("deprecations", ())]
+    return _notes(deprecations, bool(data.get("limits_global_only")))
+
+
+# -- writing -------------------------------------------------------------------------------
+
+
+def write(ctx: Context, out: IO[bytes], fmt: Format, table: Table) -> None:
+    """The report in ``fmt`` to the binary stream ``out``."""
+    if fmt == "csv":
+        write_csv(ctx, out, table)
+    elif fmt == "json":
+        write_json(ctx, out)
+    elif fmt == "xlsx":
+        from oaa_concur.review.xlsx import write_xlsx
+
+        write_xlsx(ctx, out)
+    else:
+        from oaa_concur.review.html import write_html
+
+        write_html(ctx, out)
+
+
+def write_csv(ctx: Context, out: IO[bytes], table: Table) -> None:
+    """Every field quoted, so no character of a Concur string can end a field or a row."""
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=False)
+    writer = csv.writer(text, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    writer.writerow(COLUMNS[table])
+    for row in ctx.rows(table):
+        writer.writerow([cell(str(v)) for v in row])
+    text.flush()
+    text.detach()
+
+
+def write_json(ctx: Context, out: IO[bytes]) -> None:
+    """One JSON document; its arrays written an item at a time."""
+    head = document(ctx)
+    out.write(b"{\n")
+    for key, value in head.items():
+        out.write(orjson.dumps(key) + b": " + orjson.dumps(value) + b",\n")
+    arrays: list[tuple[str, Iterable[Any]]] = [
+        ("findings", ctx.ws.findings("doc")),
+        ("grants", (p for person in _people(ctx) for p in person)),
+        ("approvers", _objects(ctx, "approvers")),
+        ("delegates", _objects(ctx, "delegates")),
+        ("delegations_out_of_window", (d for _, _, d in ctx.ws.side("delegations"))),
+        ("unknown_references", (d for _, _, d in ctx.ws.side("references"))),
+        ("approval_limits", (d for _, _, d in ctx.ws.side("limits"))),
+        ("processor_report_access", (d for _, _, d in ctx.ws.side("processors"))),
+        ("data_issues", (_issue(i) for i in ctx.source.issues())),
+    ]
+    for n, (key, items) in enumerate(arrays):
+        out.write(orjson.dumps(key) + b": [")
+        for i, item in enumerate(items):
+            out.write((b",\n  " if i else b"\n  ") + orjson.dumps(item))
+        out.write(b"\n]" + (b",\n" if n < len(arrays) - 1 else b"\n}\n"))
+
+
+def _people(ctx: Context) -> Iterator[list[dict[str, str]]]:
+    for person in grant_walk(ctx.source, ctx.ws, ctx.stamp, ctx.now):
+        yield [row.cells() for row in person.grants]
+
+
+def _objects(ctx: Context, table: Table) -> Iterator[dict[str, Any]]:
+    names = COLUMNS[table]
+    for row in ctx.rows(table):
+        yield dict(zip(names, row, strict=True))
+
+
+def _issue(i: DataIssue) -> dict[str, str]:
+    return {"kind": str(i.kind), "subject": i.subject, "detail": i.detail}
+
+
+def document(ctx: Context) -> dict[str, Any]:
+    """The JSON document's head: everything but the long arrays."""
+    company, as_of = ctx.source.company, ctx.now
     return {
         "report": "oaa-concur access review",
-        "version": 1,
-        "as_of": report.as_of.isoformat(),
+        "version": 2,
+        "as_of": as_of.isoformat(),
         "company": {
             "id": company.id,
             "name": company.display_name,
             "geolocation": company.geolocation,
         },
-        "snapshot": _snapshot_json(report.snapshot),
-        "rules_source": report.rules.source,
-        "notes": list(report.notes),
-        "summary": _summary_json(report),
-        "charts": _charts_json(report),
-        "findings": [_finding_json(f) for f in report.findings],
+        "snapshot": _snapshot_json(ctx.source.snapshot),
+        "rules_source": ctx.rules.source,
+        "notes": list(ctx.source.notes),
+        "summary": summary_json(ctx),
+        "charts": charts_json(ctx.figures),
+        "findings_by_rule": [
+            {"rule": r, "severity": s, "findings": n, "exempted": e}
+            for r, s, n, e in ctx.counts.by_rule
+        ],
         "exemptions": [
-            {
-                "user": e.user,
-                "rule": e.rule,
-                "reason": e.reason,
-                "expires": e.expires.isoformat(),
-                "active": e.active(report.as_of),
-            }
-            for e in report.rules.exemptions
+            {**asdict(e), "expires": e.expires.isoformat(), "active": e.active(as_of)}
+            for e in ctx.rules.exemptions
         ],
     }
 
 
-def _summary_json(report: Report) -> dict[str, Any]:
-    findings = list(report.findings)
+def summary_json(ctx: Context) -> dict[str, Any]:
+    fig, counts = ctx.figures, ctx.counts
     return {
-        "users": sum(report.statuses.values()),
-        "active": report.statuses.get("active", 0),
-        "inactive": report.statuses.get("inactive", 0),
-        "terminated_active": report.statuses.get("terminated-active", 0),
-        "grants": len(report.grants),
-        "privileged_grants": sum(1 for g in report.grants if g.privileged),
-        "privileged_users": len({g.user_id for g in report.grants if g.privileged}),
-        "findings": counts(findings),
-        "findings_line": summary_line(findings),
-        "exempted": sum(1 for f in findings if f.exemption is not None),
-        "data_issues": len(report.issues),
-        "delegations_out_of_window": len(report.details.delegations),
-        "unknown_references": len(report.details.references),
-        "approval_limits": len(report.details.limits),
+        "users": fig.users,
+        "active": fig.statuses.get("active", 0),
+        "inactive": fig.statuses.get("inactive", 0),
+        "terminated_active": fig.statuses.get("terminated-active", 0),
+        "grants": fig.grants,
+        "privileged_grants": fig.privileged_grants,
+        "privileged_users": fig.privileged_users,
+        "approver_edges": fig.side["approvers"],
+        "delegate_edges": fig.side["delegates"],
+        "findings": counts.open,
+        "findings_line": summary_text(counts.open, counts.exempted),
+        "exempted": counts.exempted,
+        "data_issues": len(ctx.source.issues()),
+        "delegations_out_of_window": fig.side["delegations"],
+        "unknown_references": fig.side["references"],
+        "approval_limits": fig.side["limits"],
     }
 
 
-def _charts_json(report: Report) -> dict[str, dict[str, int]]:
-    privileged = Counter(g.role_code for g in report.grants if g.privileged)
+def charts_json(fig: Figures) -> dict[str, dict[str, int]]:
     return {
-        "users_by_status": dict(sorted(report.statuses.items())),
-        "grants_by_product": dict(Counter(g.product for g in report.grants).most_common()),
-        "privileged_holders": dict(privileged.most_common()),
+        "users_by_status": dict(sorted(fig.statuses.items())),
+        "grants_by_product": dict(fig.products.most_common()),
+        "privileged_holders": dict(fig.privileged_holders.most_common()),
     }
 
 
@@ -307,55 +268,33 @@ def _snapshot_json(info: SnapshotInfo | None) -> dict[str, Any] | None:
     }
 
 
-def _finding_json(f: Finding) -> dict[str, Any]:
-    ex = f.exemption
-    return {
-        "id": f.id,
-        "rule": f.rule,
-        "severity": f.severity,
-        "title": f.title,
-        "explanation": f.explanation,
-        "user_ids": list(f.user_ids),
-        "role_codes": list(f.role_codes),
-        "exemption": {"user": ex.user, "reason": ex.reason, "expires": ex.expires.isoformat()}
-        if ex
-        else None,
-    }
-
-
-def render(report: Report, fmt: Format) -> str:
-    """The report text in ``fmt`` (html, csv or json)."""
-    if fmt == "json":
-        return orjson.dumps(report.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n"
-    if fmt == "csv":
-        return render_csv(report.grants)
-    return render_html(report)
-
-
-def render_csv(rows: Iterable[GrantRow]) -> str:
-    """Every field quoted, so no character of a Concur string can end a field or a row."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        writer.writerow([_cell(text) for text in row.cells().values()])
-    return out.getvalue()
-
-
 _LINE_BREAKS = re.compile("\r\n|[\r\n\x0b\x0c\x85\u2028\u2029]")
 _FORMULA_START = ("=", "+", "-", "@")
 _LEADING = re.compile("[\\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2060-\u2064\ufeff]*")
 """What a spreadsheet may skip before it sees a formula: whitespace, controls, zero-widths."""
+_PLAIN = re.compile(
+    "(?:[^\\s=+\\-@\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
+    "[^\x00-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]*)?\\Z"
+)
+"""A cell ``cell`` leaves as it is: empty, or a first character that is no space, control,
+zero-width or formula start, and no control, line or paragraph separator or bidi control."""
 
 
-def _cell(value: str) -> str:
-    """A CSV cell from a Concur string (user-controlled; OWASP "CSV Injection").
+def cell(value: str) -> str:
+    """A spreadsheet cell from a Concur string (user-controlled; OWASP "CSV Injection").
 
     Bidi controls and NUL are made visible (``safetext.visible``), line breaks become spaces
     (a bare CR starts a new row in some spreadsheets even inside quotes), and a formula is
     defused with a leading ``'`` when it starts with a tab, or with ``= + - @`` after any
     leading whitespace and control characters (`` =cmd()`` is a formula too).
     """
+    if _PLAIN.match(value):
+        return value  # nearly every cell: nothing to escape, no formula, no leading space
+    return defused(value)
+
+
+def defused(value: str) -> str:
+    """``cell`` without its fast path (the definition the fast path is tested against)."""
     text = _LINE_BREAKS.sub(" ", visible(value))
     lead = _LEADING.match(text)
     start = lead.end() if lead else 0
@@ -364,79 +303,48 @@ def _cell(value: str) -> str:
     return text
 
 
-def _visible_value(value: Any) -> Any:
-    """Jinja ``finalize``: bidi controls and NUL in a rendered string made visible."""
-    if isinstance(value, str) and not isinstance(value, Markup):
-        return visible(value)
-    return value
+# -- entry points ------------------------------------------------------------------------
 
 
-def render_html(report: Report) -> str:
-    env = Environment(
-        loader=PackageLoader("oaa_concur.review", "templates"),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        finalize=_visible_value,
-    )
-    template = env.get_template("report.html.j2")
-    content = report.to_json(with_grants=False)
-    return template.render(
-        c=content,
-        data=_script_json(_table_data(report)),
-        severities=list(content["summary"]["findings"]),
-    )
-
-
-def _table_data(report: Report) -> dict[str, list[list[Any]]]:
-    """The grant and finding tables, normalised (users and roles once) to keep 100k small."""
-    users: dict[str, int] = {}
-    roles: dict[str, int] = {}
-    user_rows: list[list[Any]] = []
-    role_rows: list[list[Any]] = []
-    grants: list[list[Any]] = []
-    for g in report.grants:
-        if g.user_id not in users:
-            users[g.user_id] = len(user_rows)
-            user_rows.append(
-                [g.display_name, g.user_id, g.email, g.status, g.cost_center, g.manager_name]
+def produce(
+    source: Source,
+    out: Path | TextIO | None,
+    fmt: Format,
+    *,
+    rules: RuleSet,
+    now: datetime,
+    table: Table = "grants",
+) -> ReportOutcome:
+    """Walk 1, then the report written to ``out`` (None: findings only)."""
+    snapshot_id = source.snapshot.id if source.snapshot else None
+    with Workspace() as ws:
+        counts = collect(source, rules, now, ws)
+        # Hook for decision outcomes (issue 14, not on this branch): the outcomes that
+        # ``oaa_concur.review.decisions.outcomes`` gives for this snapshot (keyed by user_id and
+        # role_code: revoked and confirmed gone, revoked but still held, kept) belong in
+        # ``Context`` here, read by ``workspace._grant_row`` (a column of the grants table) and
+        # by ``html.write_html`` (a section beside the findings by rule).
+        ctx = Context(source, rules, now, ws, counts)
+        if out is None:
+            return ReportOutcome(None, counts, snapshot_id)
+        if isinstance(out, Path):
+            with private_output(out) as handle:
+                write(ctx, handle, fmt, table)
+            return ReportOutcome(out, counts, snapshot_id)
+        if fmt == "xlsx":
+            raise ConfigError(
+                "An XLSX workbook cannot be written to stdout", "give --out FILE.xlsx"
             )
-        if g.role_code not in roles:
-            roles[g.role_code] = len(role_rows)
-            role_rows.append([g.role_code, g.role_name, g.product, _text(g.privileged)])
-        grants.append([users[g.user_id], roles[g.role_code], g.scope, g.findings])
-    findings: list[list[Any]] = [
-        [
-            f.severity,
-            f.id,
-            f.title,
-            f.explanation,
-            "exempted: " + f.exemption.reason if f.exemption else "",
-        ]
-        for f in report.findings
-    ]
-    return {"users": user_rows, "roles": role_rows, "grants": grants, "findings": findings}
-
-
-_JSON_INVISIBLE = re.compile(r"\\\\|\\u0000|[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-"""In JSON text: an escaped backslash (skipped, so its second half is never read as the start
-of an escape), the NUL escape, or a raw bidi control."""
-
-
-def _visible_json(match: re.Match[str]) -> str:
-    found = match.group()
-    if found == "\\\\":
-        return found
-    if found == "\\u0000":
-        return "\\\\u0000"
-    return f"\\\\u{ord(found):04x}"
-
-
-def _script_json(data: Any) -> Markup:
-    """JSON safe inside <script type="application/json">: no "</script>" or "<!--" possible;
-    bidi controls and NUL reach the page as the visible text ``\\u202e`` (``safetext``)."""
-    text = orjson.dumps(data).decode()
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    text = _JSON_INVISIBLE.sub(_visible_json, text)
-    return Markup(text)  # noqa: S704 - escaped above; this is data, not markup
+        buffer = getattr(out, "buffer", None)
+        if buffer is not None:
+            out.flush()
+            write(ctx, buffer, fmt, table)
+            buffer.flush()
+        else:  # a text stream with no bytes underneath (tests)
+            raw = io.BytesIO()
+            write(ctx, raw, fmt, table)
+            out.write(raw.getvalue().decode("utf-8"))
+        return ReportOutcome(None, counts, snapshot_id)
 
 
 def write_report(
@@ -447,19 +355,11 @@ def write_report(
     now: datetime,
     rules: RuleSet | None = None,
     snapshot: SnapshotInfo | None = None,
+    table: Table = "grants",
 ) -> ReportOutcome:
-    """Find, build and write the report to the file or stream ``out`` (None: findings only)."""
-    rules = rules or default_rules()
-    findings = find(result, rules, now=now)
-    snapshot_id = snapshot.id if snapshot else None
-    if out is None:
-        return ReportOutcome(None, tuple(findings), snapshot_id)
-    text = render(build(result, findings, now=now, rules=rules, snapshot=snapshot), fmt)
-    if isinstance(out, Path):
-        write_private(out, text)
-        return ReportOutcome(out, tuple(findings), snapshot_id)
-    out.write(text)
-    return ReportOutcome(None, tuple(findings), snapshot_id)
+    """The report of a ``DiscoveryResult`` in memory, written to the file or stream ``out``."""
+    source = ResultSource.of(result, snapshot, notes_of(result.stats))
+    return produce(source, out, fmt, rules=rules or default_rules(), now=now, table=table)
 
 
 def report_snapshot(
@@ -470,14 +370,37 @@ def report_snapshot(
     snapshot_id: int | None = None,
     rules: RuleSet,
     now: datetime,
+    table: Table = "grants",
 ) -> ReportOutcome:
-    """The access review of snapshot ``snapshot_id`` (None: the newest) written to ``out``
-    (None: ``./oaa-concur-report-<id>.<format>``; a stream: written to it)."""
+    """The access review of snapshot ``snapshot_id`` (None: the newest), streamed from the
+    store to ``out`` (None: ``./oaa-concur-report-<id>.<format>``; a stream: written to it)."""
     info = store.resolve(snapshot_id)
-    target = out if out is not None else default_path(info.id, fmt)
-    return write_report(store.load(info.id), target, fmt, now=now, rules=rules, snapshot=info)
+    target = out if out is not None else default_path(info.id, fmt, table)
+    with store.read(info.id) as reader:
+        source = StoreSource.of(reader, info, _store_notes(reader.db, info.id))
+        return produce(source, target, fmt, rules=rules, now=now, table=table)
 
 
-def default_path(snapshot_id: int, fmt: Format) -> Path:
+def default_path(snapshot_id: int, fmt: Format, table: Table = "grants") -> Path:
     """Where ``oaa-concur report`` writes when ``--out`` is not given."""
-    return Path(f"oaa-concur-report-{snapshot_id}.{fmt}")
+    part = f"-{table}" if fmt == "csv" and table != "grants" else ""
+    return Path(f"oaa-concur-report-{snapshot_id}{part}.{fmt}")
+
+
+@contextlib.contextmanager
+def private_output(path: Path) -> Iterator[IO[bytes]]:
+    """A new file at ``path``, mode 0600, that replaces it only once completely written."""
+    if not path.parent.exists():
+        make_dirs(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb", buffering=1 << 20) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            Path(tmp).unlink()
+        raise
