@@ -165,7 +165,7 @@ def test_report_command_and_fail_on(tmp_path: Path, rules_path: Path) -> None:
     out = _cli(
         tmp_path, "report", "--format", "csv", "--out", str(target), "--fail-on", "high", *AS_OF
     )
-    assert out.exit_code == 1 and "9 findings at or above high" in out.output
+    assert out.exit_code == 5 and "9 findings at or above high" in out.output  # ExitCode.FINDINGS
     waiver = rules_path.read_text() + (
         '\n[[exemptions]]\nuser = "u-bob"\nrule = "TERMINATED_ACTIVE"\nreason = "HR lag"\n'
         "expires = 2025-06-30\n"
