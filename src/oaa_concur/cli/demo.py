@@ -37,8 +37,10 @@ def register(root: click.Group) -> None:
         """Run a full discovery against the bundled Concur simulator (no push)."""
         remember_verbosity(verbose)
         setup_logging(verbosity=verbose)
-        with progress_display() as progress:
-            result = run_demo(users, out, seed=seed, progress=progress, concurrency=concurrency)
+        with progress_display() as display:
+            result = run_demo(
+                users, out, seed=seed, progress=display.progress, concurrency=concurrency
+            )
         summary = summarize(result.sync.result, seconds=result.sync.seconds)
         click.echo(
             f"Discovered {summary.line()} from the simulator (company "

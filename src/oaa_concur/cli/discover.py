@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
 import click
 
 from oaa_concur.cli.options import common_options, runtime_of, settings_from
+from oaa_concur.cli.output import result_record
 from oaa_concur.cli.progress import progress_display
 from oaa_concur.config import Secrets
-from oaa_concur.summary import summarize
-from oaa_concur.sync import SyncOptions, run_sync
-
-LOG = logging.getLogger("oaa_concur")
+from oaa_concur.summary import Summary, summarize
+from oaa_concur.sync import SyncOptions, SyncOutcome, run_sync
 
 
 def register(root: click.Group) -> None:
@@ -67,10 +65,21 @@ def register(root: click.Group) -> None:
             from oaa_concur.oaa.push import check_veza_tls
 
             check_veza_tls()
-        with progress_display() as progress:
-            outcome = run_sync(settings, secrets, options, progress=progress, runtime=runtime_of())
+        with progress_display(log_format=settings.log_format) as display:
+            outcome = run_sync(
+                settings, secrets, options, progress=display.progress, runtime=runtime_of()
+            )
         summary = summarize(outcome.result, warnings=len(outcome.warnings), seconds=outcome.seconds)
-        if settings.log_format == "json":  # text mode: the stdout line below says it all
-            LOG.info("run complete", extra={"fields": summary.as_dict()})
-        where = "pushed to Veza" if outcome.pushed else "not pushed"
-        click.echo(f"{summary.line()}; snapshot {outcome.snapshot_id}; {where}.")
+        click.echo(summary_output(summary, outcome, as_json=settings.log_format == "json"))
+
+
+def summary_output(summary: Summary, outcome: SyncOutcome, *, as_json: bool) -> str:
+    """The run's last line on stdout: the summary, the snapshot and whether it was pushed.
+
+    JSON mode: one record (``event: summary``) with every figure of ``Summary.as_dict``,
+    ``snapshot_id`` and ``pushed``; text: ``<figures>; snapshot 12; pushed to Veza.``"""
+    if as_json:
+        fields = {**summary.as_dict(), "snapshot_id": outcome.snapshot_id, "pushed": outcome.pushed}
+        return result_record("run complete", fields, event="summary")
+    where = "pushed to Veza" if outcome.pushed else "not pushed"
+    return f"{summary.line()}; snapshot {outcome.snapshot_id}; {where}."

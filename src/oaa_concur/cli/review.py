@@ -12,6 +12,7 @@ and other control characters are stripped (``safetext``) and, in rich tables, ma
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +24,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from oaa_concur.cli.options import common_options, settings_from
-from oaa_concur.errors import ConfigError
+from oaa_concur.cli.output import result_record
+from oaa_concur.errors import ConfigError, FindingsFailed
 from oaa_concur.review.diff import DIFF_FORMATS, DiffFormat, diff_snapshots
 from oaa_concur.review.report import FORMATS, Format, ReportOutcome, report_snapshot
 from oaa_concur.review.rules import SEVERITIES, Severity, load_rules
@@ -58,21 +60,25 @@ def _target(out: Path | None) -> Path | TextIO | None:
     return sys.stdout if out is not None and str(out) == "-" else out
 
 
-def _tell(outcome: ReportOutcome, fail_on: Severity | None) -> None:
-    """Where the report went, then exit 1 if findings at or above ``--fail-on`` are open."""
-    if outcome.path is not None:
+def _tell(outcome: ReportOutcome, fail_on: Severity | None, *, as_json: bool = False) -> None:
+    """Where the report went (a JSON record in JSON mode), then ``FindingsFailed`` (exit 5)
+    if findings at or above ``--fail-on`` are open."""
+    if outcome.path is not None and as_json:
+        fields = {"path": str(outcome.path), "snapshot_id": outcome.snapshot_id}
+        click.echo(
+            result_record("report written", {**fields, "summary": outcome.summary}), err=True
+        )
+    elif outcome.path is not None:
         click.echo(
             one_line(f"report: {outcome.path} (snapshot {outcome.snapshot_id}); {outcome.summary}"),
             err=True,
         )
     failing = outcome.failing(fail_on)
     if failing:
-        click.echo(
-            f"error: {len(failing)} findings at or above {fail_on} "
-            f"(first: {failing[0].id}); see the report.",
-            err=True,
+        raise FindingsFailed(
+            f"{len(failing)} findings at or above {fail_on} (first: {failing[0].id})",
+            "see the report",
         )
-        sys.exit(1)
 
 
 def cell(text: str) -> str:
@@ -98,6 +104,21 @@ def _table(store: SnapshotStore, infos: list[SnapshotInfo]) -> Table:
             "yes" if i.pushed_at else "",
         )
     return table
+
+
+def _snapshot_record(info: SnapshotInfo) -> dict[str, object]:
+    """One snapshot for ``snapshots --format json`` (times in ISO 8601, UTC)."""
+    record = dataclasses.asdict(info)
+    record["taken_at"] = info.taken_at.isoformat()
+    record["pushed_at"] = info.pushed_at.isoformat() if info.pushed_at else None
+    return record
+
+
+def _snapshots_json(store: SnapshotStore) -> None:
+    """One JSON object on one line: ``{"store": path, "snapshots": [...oldest first]}``."""
+    infos = store.list()
+    document = {"store": str(store.path), "snapshots": [_snapshot_record(i) for i in infos]}
+    click.echo(json.dumps(document, ensure_ascii=False))
 
 
 def _snapshots(store: SnapshotStore) -> None:
@@ -129,7 +150,7 @@ def _snapshots(store: SnapshotStore) -> None:
     "--fail-on",
     type=click.Choice(SEVERITIES),
     default=None,
-    help="Exit 1 when a finding of this severity or worse is not exempted.",
+    help="Exit 5 when a finding of this severity or worse is not exempted.",
 )
 @click.option(
     "--as-of",
@@ -147,11 +168,12 @@ def report(
     **kwargs: Any,
 ) -> None:
     """Write the access review (findings, grants) of the latest or a given snapshot."""
-    store, now = _store(kwargs), _as_of(as_of)
+    settings = settings_from(kwargs)
+    store, now = SnapshotStore(settings.state_dir, retention=settings.retention), _as_of(as_of)
     outcome = report_snapshot(
         store, _target(out), fmt, snapshot_id=snapshot, rules=load_rules(rules_file), now=now
     )
-    _tell(outcome, fail_on)
+    _tell(outcome, fail_on, as_json=settings.log_format == "json")
 
 
 @click.command("diff")
@@ -168,10 +190,22 @@ def diff_command(old: int | None, new: int | None, fmt: DiffFormat, **kwargs: An
 
 
 @click.command("snapshots")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+    help="json: one JSON object (the store and every snapshot) on one line.",
+)
 @common_options
-def snapshots(**kwargs: Any) -> None:
+def snapshots(fmt: str, **kwargs: Any) -> None:
     """List the recorded snapshots."""
-    _snapshots(_store(kwargs))
+    store = _store(kwargs)
+    if fmt == "json":
+        _snapshots_json(store)
+    else:
+        _snapshots(store)
 
 
 def register(root: click.Group) -> None:
