@@ -222,6 +222,11 @@ def _check_key(name: str, value: Any, path: Path) -> None:
     if key not in FILE_KEYS:
         near = difflib.get_close_matches(key, FILE_KEYS, n=1)
         hint = f"did you mean {_spelled(near[0])!r}?" if near else "see the README for the keys"
+        if isinstance(value, dict):  # e.g. [concur]: a table nothing reads
+            raise ConfigError(
+                f"The config file {path} has an unknown table [{name}]",
+                f"settings go at the top level or in an [oaa-concur] table; {hint}",
+            )
         raise ConfigError(f"The config file {path} has an unknown setting {name!r}", hint)
     wanted = FILE_KEYS[key]
     ok = isinstance(value, wanted) and not (isinstance(value, bool) and bool not in wanted)

@@ -11,7 +11,19 @@ from oaa_concur.cli.options import remember_verbosity
 from oaa_concur.cli.progress import progress_display
 from oaa_concur.config import DEFAULT_CONCURRENCY
 from oaa_concur.demo import run_demo
+from oaa_concur.errors import ConfigError
 from oaa_concur.summary import summarize
+
+
+def _make_out(out: Path) -> None:
+    """Create ``--out`` up front: a path through a file or without permission is one sentence."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"The demo output directory {out} cannot be created ({exc.strerror})",
+            "give --out a directory path you can write to",
+        ) from None
 
 
 def register(root: click.Group) -> None:
@@ -37,6 +49,7 @@ def register(root: click.Group) -> None:
         """Run a full discovery against the bundled Concur simulator (no push)."""
         remember_verbosity(verbose)
         setup_logging(verbosity=verbose)
+        _make_out(out)
         with progress_display() as display:
             result = run_demo(
                 users, out, seed=seed, progress=display.progress, concurrency=concurrency

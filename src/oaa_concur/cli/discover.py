@@ -62,9 +62,15 @@ def register(root: click.Group) -> None:
         secrets = Secrets.from_env().register()
         options = SyncOptions(save_json=save_json, push=not (no_push or dry_run))
         if options.push:  # refused before discovery, not after it
-            from oaa_concur.oaa.push import check_veza_tls
+            from oaa_concur.oaa.probe import check_settings
 
-            check_veza_tls()
+            check_settings(
+                settings.veza_url,
+                secrets.veza_api_key,
+                provider_name=settings.provider_name,
+                data_source_name=settings.data_source_name,
+                ca_bundle=settings.ca_bundle,
+            )
         with progress_display(log_format=settings.log_format) as display:
             outcome = run_sync(
                 settings, secrets, options, progress=display.progress, runtime=runtime_of()

@@ -25,6 +25,7 @@ from rich.table import Table
 
 from oaa_concur.cli.options import common_options, settings_from
 from oaa_concur.cli.output import result_record
+from oaa_concur.config import Settings
 from oaa_concur.errors import ConfigError, FindingsFailed
 from oaa_concur.review.diff import DIFF_FORMATS, DiffFormat, diff_snapshots
 from oaa_concur.review.report import FORMATS, Format, ReportOutcome, report_snapshot
@@ -37,7 +38,16 @@ _RIGHT = {"id", "users", "spend grants"}
 
 
 def _store(kwargs: dict[str, Any]) -> SnapshotStore:
-    settings = settings_from(kwargs)
+    return _open(settings_from(kwargs))
+
+
+def _open(settings: Settings) -> SnapshotStore:
+    """The state directory's store; a state directory that is a file is one sentence."""
+    if settings.state_dir.exists() and not settings.state_dir.is_dir():
+        raise ConfigError(
+            f"{settings.state_dir} is not a directory",
+            "point OAA_CONCUR_STATE_DIR or --state-dir at a directory",
+        )
     return SnapshotStore(settings.state_dir, retention=settings.retention)
 
 
@@ -169,7 +179,7 @@ def report(
 ) -> None:
     """Write the access review (findings, grants) of the latest or a given snapshot."""
     settings = settings_from(kwargs)
-    store, now = SnapshotStore(settings.state_dir, retention=settings.retention), _as_of(as_of)
+    store, now = _open(settings), _as_of(as_of)
     outcome = report_snapshot(
         store, _target(out), fmt, snapshot_id=snapshot, rules=load_rules(rules_file), now=now
     )

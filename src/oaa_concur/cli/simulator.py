@@ -72,7 +72,10 @@ def register(root: click.Group) -> None:
     @root.command("simulator")
     @click.option("--host", default="127.0.0.1", show_default=True)
     @click.option(
-        "--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+        "--port",
+        type=click.IntRange(0, 65535),
+        default=0,
+        show_default=True,
         help="0: any free port.",
     )
     @click.option(

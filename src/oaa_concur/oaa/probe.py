@@ -50,7 +50,9 @@ def check_settings(
 ) -> str:
     """The Veza host to probe; ``ConfigError`` for the first setting a push would refuse."""
     if not veza_url:
-        raise ConfigError("No Veza URL is set", "set VEZA_URL or --veza-url")
+        raise ConfigError(
+            "No Veza URL is set", "set VEZA_URL or --veza-url, or run discover with --no-push"
+        )
     parts = urlsplit(veza_url if "://" in veza_url else f"https://{veza_url}")
     if parts.scheme.lower() != "https" or not parts.hostname:
         raise ConfigError(
@@ -58,7 +60,10 @@ def check_settings(
             "set VEZA_URL to the https:// address of the tenant",
         )
     if not api_key:
-        raise ConfigError("VEZA_API_KEY is not set", "export the API key of the Veza tenant")
+        raise ConfigError(
+            "VEZA_API_KEY is not set",
+            "export the API key of the Veza tenant, or run discover with --no-push",
+        )
     redact.register(api_key)
     check_veza_tls()
     check_name(provider_name, "provider name")
