@@ -14,7 +14,8 @@ from pathlib import Path
 
 from oaa_concur.config import Secrets, Settings
 from oaa_concur.models import ProgressCallback
-from oaa_concur.review.report import write_report
+from oaa_concur.review.report import report_snapshot
+from oaa_concur.review.rules import default_rules
 from oaa_concur.review.snapshot import SnapshotStore
 from oaa_concur.simulator import SimulatorConfig, running_simulator
 from oaa_concur.sync import SyncOptions, SyncOutcome, run_sync
@@ -52,9 +53,13 @@ def run_demo(
         ).register()
         options = SyncOptions(save_json=out / "payload.json", push=False)
         outcome = run_sync(settings, secrets, options, progress=progress)
-    snapshot = SnapshotStore(state).info(outcome.snapshot_id)
-    report = write_report(
-        outcome.result, out / "report.html", "html", now=datetime.now(UTC), snapshot=snapshot
+    report = report_snapshot(
+        SnapshotStore(state),
+        out / "report.html",
+        "html",
+        snapshot_id=outcome.snapshot_id,
+        rules=default_rules(),
+        now=datetime.now(UTC),
     )
     return DemoOutcome(
         sync=outcome,

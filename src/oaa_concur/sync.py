@@ -1,33 +1,53 @@
-"""The orchestrator of one run: discover, check, write the payload, record a snapshot, push.
+"""The orchestrator of one run: discover into the store, write the payload, record, push.
 
 Order matters and is the product's promise (design.md §3.3):
 
-1. discovery reads everything or raises (``IncompleteDiscovery``): nothing below runs;
-2. the OAA application is built from the one in-memory ``DiscoveryResult``; the data issues
-   the mapping found (over-long strings, unknown role codes) join the result's own here, so
-   the snapshot and the summary count them (the builder only reports them, design.md §3.7);
-3. ``--save-json`` writes the payload (mode 0600) only after a complete discovery;
+1. discovery writes every page into a *pending* snapshot of the store as it arrives
+   (``review.spool``) and joins it there; a page that cannot be read raises
+   (``IncompleteDiscovery``), the pending rows are deleted, and nothing below runs;
+2. the OAA payload is written as a stream from the store (``oaa.stream.save_stored``: one user
+   at a time, memory bounded) to ``--save-json``'s path or, when pushing without it, to a
+   private file in the state directory that is deleted after the push; the data issues the
+   mapping found (over-long strings, unknown role codes) join discovery's;
+3. the snapshot is completed (its issues and figures written, its status flipped in one
+   transaction): every complete discovery is kept for review and diff;
 4. the shrink guard compares the user count with the last *pushed* snapshot (so a refused
    run cannot become the new baseline and let the next one through);
-5. the snapshot is recorded (every complete discovery is kept for review and diff);
-6. the push, then the snapshot is marked as pushed.
+5. the push from the payload file (in parts when it is large), then the wait until Veza
+   parsed it (unless ``--no-wait``), then the snapshot is marked as pushed. A failed or
+   unconfirmed parse leaves the snapshot unmarked (exit 1).
+
+``SyncOptions.temporary_store`` spools into a private temporary store instead of the state
+directory's (``--dry-run``: deleted at exit, so nothing is recorded).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from oaa_concur.config import Secrets, Settings
 from oaa_concur.errors import ConfigError, PushRefused
-from oaa_concur.models import DataIssue, DiscoveryResult, ProgressCallback
+from oaa_concur.models import Company, DataIssue, DiscoveryResult, ProgressCallback, RunStats
 from oaa_concur.runtime import DEFAULT, Runtime
+from oaa_concur.summary import Summary
+
+if TYPE_CHECKING:
+    from oaa_concur.oaa import PushOptions, PushResult
+    from oaa_concur.review.snapshot import SnapshotStore
+    from oaa_concur.review.store import Figures
 
 LOG = logging.getLogger(__name__)
+PUSH_FILE = "pending-payload.json"
+"""The payload of a push without ``--save-json``, in the state directory (0600), deleted after
+the push; a run that crashed leaves it for the next run to replace."""
 
 
 @dataclass(frozen=True)
@@ -35,18 +55,48 @@ class SyncOptions:
     save_json: Path | None = None
     """Where to write the OAA payload (mode 0600); None: nowhere."""
     push: bool = True
+    push_options: PushOptions | None = None
+    """Part size and parse wait of the push (None: the defaults)."""
+    temporary_store: bool = False
+    """Spool into a private temporary store (deleted at exit): nothing is recorded."""
 
 
 @dataclass(frozen=True)
 class SyncOutcome:
-    """What one run did: the result (with the mapping's data issues), its snapshot, the push."""
+    """What one run did: the company, its snapshot and figures, the issues, the push."""
 
-    result: DiscoveryResult
+    company: Company
     snapshot_id: int
+    figures: Figures
+    issues: list[DataIssue]
+    """The data issues recorded (the first 1,000 per kind, then one count per kind)."""
+    stats: RunStats | None = None
     pushed: bool = False
     warnings: list[str] = field(default_factory=list)
     """Veza's warnings about the pushed payload."""
     seconds: float = 0.0
+    push: PushResult | None = None
+    """What Veza said about the push (None: not pushed)."""
+    recorded: bool = True
+    """False for a run into a temporary store (``--dry-run``)."""
+
+    def summary(self) -> Summary:
+        """The one-line summary of the run, from the snapshot's figures."""
+        stats = self.stats
+        return Summary(
+            users=self.figures.users,
+            active=self.figures.active,
+            roles=self.figures.roles,
+            grants=self.figures.grants,
+            data_issues=self.figures.issues,
+            warnings=len(self.warnings),
+            requests=stats.requests if stats else 0,
+            seconds=self.seconds,
+            token_requests=stats.token_requests if stats else 0,
+            identity_pages=stats.identity_pages if stats else 0,
+            spend_pages=stats.spend_pages if stats else 0,
+            deprecations=stats.deprecations if stats else (),
+        )
 
 
 def check_shrink(previous: int | None, current: int, settings: Settings) -> None:
@@ -62,8 +112,8 @@ def check_shrink(previous: int | None, current: int, settings: Settings) -> None
         )
 
 
-def data_source_name(settings: Settings, result: DiscoveryResult) -> str:
-    return settings.data_source_name or f"Concur - {result.company.id}"
+def data_source_name(settings: Settings, company: Company) -> str:
+    return settings.data_source_name or f"Concur - {company.id}"
 
 
 def with_issues(result: DiscoveryResult, found: Sequence[DataIssue]) -> DiscoveryResult:
@@ -82,27 +132,68 @@ def run_sync(
     runtime: Runtime = DEFAULT,
 ) -> SyncOutcome:
     """Run one discovery and everything after it; raise an ``OaaConcurError`` on failure."""
-    from oaa_concur import oaa
-    from oaa_concur.concur.discovery import run_discovery
-    from oaa_concur.review.snapshot import SnapshotStore
+    from oaa_concur.concur.discovery import discover_to_spool
+    from oaa_concur.oaa.stream import save_stored
 
     started = time.monotonic()
     if options.push:
         _require_veza(settings, secrets)
-    result = run_discovery(settings, secrets, progress=progress, runtime=runtime)
-    built = oaa.build_application(result)
-    result = with_issues(result, built.issues)
+    with _store(settings, options) as store, store.spool(progress) as spool:
+        found = discover_to_spool(spool, settings, secrets, runtime=runtime)
+        company, now = found.company, found.stats.started_at
+        with _payload_path(settings, options) as path:
+            written, mapped = save_stored(spool, company, now, path)
+            if written is not None:
+                LOG.info("wrote the OAA payload (%d users, %d bytes)", written.users, written.size)
+            issues = spool.issues() + mapped
+            figures = spool.complete(company, found.stats, mapped)
+            outcome = SyncOutcome(
+                company,
+                spool.snap,
+                figures,
+                issues,
+                found.stats,
+                recorded=not options.temporary_store,
+            )
+            if not options.push or path is None:
+                return dataclasses.replace(outcome, seconds=time.monotonic() - started)
+            baseline = store.last_pushed_user_count(company.id)
+            check_shrink(baseline, figures.users, settings)
+            pushed = _push(path, settings, secrets, company, options, runtime)
+    store.mark_pushed(outcome.snapshot_id)
+    seconds = time.monotonic() - started
+    return dataclasses.replace(
+        outcome, pushed=True, warnings=pushed.warnings, seconds=seconds, push=pushed
+    )
+
+
+@contextlib.contextmanager
+def _store(settings: Settings, options: SyncOptions) -> Iterator[SnapshotStore]:
+    """The state directory's store, or a private temporary one (0700, deleted at exit)."""
+    from oaa_concur.review.snapshot import SnapshotStore
+
+    if not options.temporary_store:
+        yield SnapshotStore(settings.state_dir, retention=settings.retention)
+        return
+    with tempfile.TemporaryDirectory(prefix="oaa-concur-dry-run-") as tmp:
+        yield SnapshotStore(Path(tmp))
+
+
+@contextlib.contextmanager
+def _payload_path(settings: Settings, options: SyncOptions) -> Iterator[Path | None]:
+    """``--save-json``'s path (kept), else a private file in the state directory when pushing
+    (deleted afterwards, whatever happened), else None: no file at all."""
     if options.save_json is not None:
-        oaa.save_payload(built.app, options.save_json)
-    store = SnapshotStore(settings.state_dir, retention=settings.retention)
-    baseline = store.last_pushed_user_count(result.company.id) if options.push else None
-    snapshot_id = store.record(result)
+        yield options.save_json
+        return
     if not options.push:
-        return SyncOutcome(result, snapshot_id, seconds=time.monotonic() - started)
-    check_shrink(baseline, len(result.users), settings)
-    warnings = _push(built.app, settings, secrets, result, runtime)
-    store.mark_pushed(snapshot_id)
-    return SyncOutcome(result, snapshot_id, True, warnings, time.monotonic() - started)
+        yield None
+        return
+    path = settings.state_dir / PUSH_FILE
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def _require_veza(settings: Settings, secrets: Secrets) -> None:
@@ -113,22 +204,24 @@ def _require_veza(settings: Settings, secrets: Secrets) -> None:
 
 
 def _push(
-    app: object,
+    path: Path,
     settings: Settings,
     secrets: Secrets,
-    result: DiscoveryResult,
+    company: Company,
+    options: SyncOptions,
     runtime: Runtime,
-) -> list[str]:
+) -> PushResult:
     from oaa_concur import oaa
 
     assert settings.veza_url is not None and secrets.veza_api_key is not None
     return oaa.push(
-        app,
+        path,
         veza_url=settings.veza_url,
         api_key=secrets.veza_api_key,
         provider_name=settings.provider_name,
-        data_source_name=data_source_name(settings, result),
+        data_source_name=data_source_name(settings, company),
         ca_bundle=settings.ca_bundle,
         timeout_s=settings.timeout_s,  # else oaaclient waits 300 s for a silent Veza, 5 times
         runtime=runtime,
+        options=options.push_options,
     )

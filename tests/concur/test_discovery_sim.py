@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from oaa_concur.concur.discovery import _Collector, run_discovery
+from oaa_concur.concur.discovery import run_discovery
 from oaa_concur.errors import ConcurAuthError, ConcurError, ConfigError, IncompleteDiscovery
 from oaa_concur.models import DiscoveryResult, IssueKind
+from oaa_concur.review.snapshot import SnapshotStore
 from oaa_concur.simulator import (
     DEFAULT_SCOPES,
     SimulatorConfig,
@@ -171,17 +172,17 @@ def test_plain_http_to_a_remote_host_refused(tmp_path: Path) -> None:
     assert concur.sim.state.requests == {}
 
 
-def test_records_are_labelled_by_their_position_in_the_identity_stream() -> None:
+def test_records_are_labelled_by_their_position_in_the_identity_stream(tmp_path: Path) -> None:
     """Records at positions 1, 2 and 5 without a usable id are identity#1, #2 and #5, also
-    when they arrive over several pages."""
-    collector = _Collector(progress=None)
-    good = [{"id": f"u{i}", "userName": f"u{i}@acme.example"} for i in range(3)]
-    collector.add_users(["not-a-user", {"userName": "no id"}, good[0]], total=None)
-    collector.add_users([good[1], {"id": ""}, good[2]], total=None)
-    assert collector.unreadable == ["identity#1", "identity#2", "identity#5"]
-    assert [u.id for u in collector.users] == ["u0", "u1", "u2"]
-    with pytest.raises(IncompleteDiscovery, match=r"3 Concur record\(s\).*first at identity#1"):
-        collector.check_complete()
+    when they arrive over several pages (the spool, review/spool.py)."""
+    with SnapshotStore(tmp_path).spool() as spool:
+        good = [{"id": f"u{i}", "userName": f"u{i}@acme.example"} for i in range(3)]
+        spool.add_users(["not-a-user", {"userName": "no id"}, good[0]], total=None)
+        spool.add_users([good[1], {"id": ""}, good[2]], total=None)
+        assert [u.id for u, _ in spool.people()] == ["u0", "u1", "u2"]
+        with pytest.raises(IncompleteDiscovery, match=r"3 Concur record\(s\).*first at identity#1"):
+            spool.check_complete()
+    assert SnapshotStore(tmp_path).list() == []  # never completed: nothing recorded
 
 
 def test_no_secret_in_any_log_record(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -24,11 +24,11 @@ def test_the_mapping_issues_are_in_the_outcome_and_the_snapshot(
     secrets = Secrets.from_env(sim.env())
     options = SyncOptions(save_json=tmp_path / "payload.json", push=False)
     outcome = run_sync(settings, secrets, options)
-    unknown = [i for i in outcome.result.issues if i.kind is IssueKind.UNKNOWN_ROLE_CODE]
+    unknown = [i for i in outcome.issues if i.kind is IssueKind.UNKNOWN_ROLE_CODE]
     assert [i.subject for i in unknown] == [UNKNOWN_ROLE]
     store = SnapshotStore(state)
-    assert store.load(outcome.snapshot_id).issues == outcome.result.issues
-    assert store.info(outcome.snapshot_id).issue_count == len(outcome.result.issues)
+    assert store.load(outcome.snapshot_id).issues == outcome.issues
+    assert store.info(outcome.snapshot_id).issue_count == len(outcome.issues)
     assert (outcome.pushed, outcome.warnings) == (False, [])
     assert (tmp_path / "payload.json").exists()
 

@@ -90,6 +90,9 @@ class Channel:
             self.gone.set()
             return False
         self.hostile.count(len(chunk))
+        # uvicorn's send returns at once for a client that has gone (no OSError): give the
+        # disconnect watcher its turn, or this loop spins without ever seeing the hang-up.
+        await asyncio.sleep(0)
         return self.open
 
     async def json(self, body: Any, status: int = 200) -> None:

@@ -26,7 +26,7 @@ from tests.fakes.veza import FakeVeza
 UID = "55555555-5555-4555-8555-555555555555"
 
 
-def _app() -> object:
+def _app() -> oaa.BuiltApplication:
     user = User(id=UID, user_name="eve@acme.example", active=True)
     result = DiscoveryResult(
         Company("acme-uuid", "https://us2.api.concursolutions.com"),
@@ -36,7 +36,7 @@ def _app() -> object:
     return oaa.build_application(result)
 
 
-def _push(fake: FakeVeza, app: object, time: FakeTime | None = None, **kw: Any) -> list[str]:
+def _push(fake: FakeVeza, app: Any, time: FakeTime | None = None, **kw: Any) -> list[str]:
     args: dict[str, Any] = {
         "veza_url": fake.url,
         "api_key": fake.api_key,
@@ -46,8 +46,8 @@ def _push(fake: FakeVeza, app: object, time: FakeTime | None = None, **kw: Any) 
         "runtime": (time or FakeTime()).runtime(),
     }
     args.update(kw)
-    warnings: list[str] = oaa.push(app, **args)
-    return warnings
+    result: oaa.PushResult = oaa.push(app, **args)
+    return result.warnings
 
 
 def test_push_creates_provider_and_data_source(fake_veza: FakeVeza) -> None:

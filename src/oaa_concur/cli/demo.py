@@ -12,7 +12,6 @@ from oaa_concur.cli.progress import progress_display
 from oaa_concur.config import DEFAULT_CONCURRENCY
 from oaa_concur.demo import run_demo
 from oaa_concur.errors import ConfigError
-from oaa_concur.summary import summarize
 
 
 def _make_out(out: Path) -> None:
@@ -54,10 +53,9 @@ def register(root: click.Group) -> None:
             result = run_demo(
                 users, out, seed=seed, progress=display.progress, concurrency=concurrency
             )
-        summary = summarize(result.sync.result, seconds=result.sync.seconds)
+        summary = result.sync.summary()
         click.echo(
-            f"Discovered {summary.line()} from the simulator (company "
-            f"{result.sync.result.company.id})."
+            f"Discovered {summary.line()} from the simulator (company {result.sync.company.id})."
         )
         click.echo(f"Findings: {result.findings_line}")
         click.echo(f"OAA payload:  {result.payload}")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -11,8 +12,10 @@ from oaa_concur.cli.options import common_options, runtime_of, settings_from
 from oaa_concur.cli.output import result_record
 from oaa_concur.cli.progress import progress_display
 from oaa_concur.config import Secrets
-from oaa_concur.summary import Summary, summarize
 from oaa_concur.sync import SyncOptions, SyncOutcome, run_sync
+
+if TYPE_CHECKING:
+    from oaa_concur.oaa.push import PushOptions
 
 
 def register(root: click.Group) -> None:
@@ -24,7 +27,9 @@ def register(root: click.Group) -> None:
         help="Write the OAA payload to this file (mode 0600).",
     )
     @click.option("--no-push", is_flag=True, help="Discover and record a snapshot, do not push.")
-    @click.option("--dry-run", is_flag=True, help="Same as --no-push.")
+    @click.option(
+        "--dry-run", is_flag=True, help="Discover and write the payload only: no snapshot, no push."
+    )
     @click.option(
         "--allow-shrink",
         is_flag=True,
@@ -45,6 +50,27 @@ def register(root: click.Group) -> None:
         metavar="SECONDS",
         help="Fail the run if its Concur requests take longer than this (default: no limit).",
     )
+    @click.option(
+        "--no-wait",
+        is_flag=True,
+        help="Do not wait for Veza to confirm that it parsed the push.",
+    )
+    @click.option(
+        "--parse-timeout",
+        "parse_timeout_s",
+        type=click.FloatRange(min=0, min_open=True),
+        default=None,
+        metavar="SECONDS",
+        help="How long to wait for Veza's parse of the push before failing (default 900).",
+    )
+    @click.option(
+        "--part-size",
+        "part_size_mb",
+        type=click.FloatRange(min=0, min_open=True, max=75),
+        default=None,
+        metavar="MB",
+        help="Part size of a multipart push; payloads over 50 MB go in parts (default 32).",
+    )
     @common_options
     def discover(
         save_json: Path | None,
@@ -53,6 +79,9 @@ def register(root: click.Group) -> None:
         allow_shrink: bool | None,
         max_shrink: float | None,
         run_deadline_s: float | None,
+        no_wait: bool,
+        parse_timeout_s: float | None,
+        part_size_mb: float | None,
         **kwargs: Any,
     ) -> None:
         """Discover Concur users and roles; record a snapshot; push to Veza."""
@@ -60,7 +89,12 @@ def register(root: click.Group) -> None:
             kwargs, allow_shrink=allow_shrink, max_shrink=max_shrink, run_deadline_s=run_deadline_s
         )
         secrets = Secrets.from_env().register()
-        options = SyncOptions(save_json=save_json, push=not (no_push or dry_run))
+        options = SyncOptions(
+            save_json=save_json,
+            push=not (no_push or dry_run),
+            temporary_store=dry_run,
+            push_options=_push_options(no_wait, parse_timeout_s, part_size_mb),
+        )
         if options.push:  # refused before discovery, not after it
             from oaa_concur.oaa.probe import check_settings
 
@@ -75,17 +109,37 @@ def register(root: click.Group) -> None:
             outcome = run_sync(
                 settings, secrets, options, progress=display.progress, runtime=runtime_of()
             )
-        summary = summarize(outcome.result, warnings=len(outcome.warnings), seconds=outcome.seconds)
-        click.echo(summary_output(summary, outcome, as_json=settings.log_format == "json"))
+        click.echo(summary_output(outcome, as_json=settings.log_format == "json"))
 
 
-def summary_output(summary: Summary, outcome: SyncOutcome, *, as_json: bool) -> str:
+def summary_output(outcome: SyncOutcome, *, as_json: bool) -> str:
     """The run's last line on stdout: the summary, the snapshot and whether it was pushed.
 
     JSON mode: one record (``event: summary``) with every figure of ``Summary.as_dict``,
     ``snapshot_id`` and ``pushed``; text: ``<figures>; snapshot 12; pushed to Veza.``"""
+    summary = outcome.summary()
+    snapshot_id = outcome.snapshot_id if outcome.recorded else None
     if as_json:
-        fields = {**summary.as_dict(), "snapshot_id": outcome.snapshot_id, "pushed": outcome.pushed}
+        fields = {**summary.as_dict(), "snapshot_id": snapshot_id, "pushed": outcome.pushed}
         return result_record("run complete", fields, event="summary")
     where = "pushed to Veza" if outcome.pushed else "not pushed"
-    return f"{summary.line()}; snapshot {outcome.snapshot_id}; {where}."
+    recorded = f"snapshot {snapshot_id}" if outcome.recorded else "dry run, no snapshot"
+    return f"{summary.line()}; {recorded}; {where}."
+
+
+def _push_options(
+    no_wait: bool, timeout_s: float | None, part_size_mb: float | None
+) -> PushOptions:
+    """The push's options from the command line (imported here: oaaclient loads only when a
+    command pushes)."""
+    from oaa_concur.oaa.confirm import WaitPolicy
+    from oaa_concur.oaa.push import PushOptions
+
+    options = PushOptions()
+    if part_size_mb is not None:
+        options = dataclasses.replace(options, part_size=max(1, round(part_size_mb * 1e6)))
+    if no_wait:
+        return dataclasses.replace(options, wait=None)
+    if timeout_s is not None:
+        options = dataclasses.replace(options, wait=WaitPolicy(timeout_s=timeout_s))
+    return options

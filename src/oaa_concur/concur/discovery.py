@@ -1,163 +1,56 @@
 """Discovery: refresh, then Identity and Spend concurrently, joined by user id.
 
-``run_discovery`` (sync) / ``discover`` (async) open a ``concur_session`` (state-directory
+``discover_to_spool`` (sync) / ``discover_into`` (async) open a ``concur_session`` (state-directory
 lock, client, tokens), refresh the token first (SAP's advice, concur-api.md §2.3), read the
 Identity cursor pages while the Spend index pages are fetched in parallel (one driver,
-``pagination.read_pages``), and join the two by user id. A page that cannot be read after
-retries fails the whole run (IncompleteDiscovery): a partial picture is never returned
-(design.md §3.3).
-
-The join runs once every page is read: Spend records of no Identity user are dropped (issue
-``orphan_spend_record``), then every manager, ``biManager``, approver and delegate reference is
-resolved through Identity (``concur.references``); one that names nobody is left out and kept
-in ``DiscoveryResult.unknown_references`` (issue ``unknown_reference``).
+``pagination.read_pages``). Every page goes straight into the snapshot store as it is parsed
+(``review.spool``: a pending snapshot, memory bounded by a page, issue 12), and the two are
+joined there by user id once every page is read (``review.store.join``): Spend records of no
+Identity user are dropped (issue ``orphan_spend_record``), then every manager, ``biManager``,
+approver and delegate reference is resolved through Identity (``concur.references``); one that
+names nobody is left out and kept as an unknown reference (issue ``unknown_reference``). A
+page that cannot be read after retries fails the whole run (IncompleteDiscovery) and the
+pending snapshot is deleted: a partial picture is never returned (design.md §3.3).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
+import tempfile
 from collections.abc import Coroutine
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
-from oaa_concur.concur.auth import TokenGrant
 from oaa_concur.concur.http import CONCUR_POLICY, ConcurApi
-from oaa_concur.concur.identity import identity_fetch, identity_paginator
-from oaa_concur.concur.issues import IssueSink
+from oaa_concur.concur.identity import IdentityRead, identity_fetch, identity_paginator
 from oaa_concur.concur.pagination import read_pages
-from oaa_concur.concur.parse import ENTERPRISE, parse_spend, parse_user
-from oaa_concur.concur.references import (
-    IdentityLookups,
-    describe,
-    resolve_profile,
-    resolve_user,
-)
+from oaa_concur.concur.schedule import SPEND, PriorityGate
 from oaa_concur.concur.scopes import missing_scopes
 from oaa_concur.concur.session import concur_session
 from oaa_concur.concur.spend import spend_fetch, spend_paginator
 from oaa_concur.config import Secrets, Settings
 from oaa_concur.errors import IncompleteDiscovery, RetriableError
 from oaa_concur.gc_control import fewer_gc_passes
-from oaa_concur.models import (
-    Company,
-    DiscoveryResult,
-    IssueKind,
-    RunStats,
-    SpendProfile,
-    UnknownReference,
-    User,
-)
+from oaa_concur.models import Company, DiscoveryResult, RunStats
 from oaa_concur.models import ProgressCallback as Progress
 from oaa_concur.retry import RetryPolicy
 from oaa_concur.runtime import DEFAULT, Runtime
 
+if TYPE_CHECKING:
+    from oaa_concur.review.spool import Spool
+
 LOG = logging.getLogger(__name__)
 
 
-class _Collector:
-    """Parses pages as they arrive and keeps the records; joins them at the end."""
+class _Collector(Protocol):
+    """Where the pages go, as they are read: ``review.spool.Spool`` (the snapshot store)."""
 
-    def __init__(self, progress: Progress | None) -> None:
-        self.sink = IssueSink()
-        self.progress = progress
-        self.users: list[User] = []
-        self.user_ids: set[str] = set()
-        self.spend: dict[str, SpendProfile] = {}
-        self.organization: str | None = None
-        self._identity_seen = 0
-        self._spend_seen = 0
-        self.unreadable: list[str] = []
-        """Where records without a usable id stood (``identity#12``): see ``check_complete``."""
-        self.unknown: list[UnknownReference] = []
+    def add_users(self, records: list[Any], total: int | None) -> None: ...
 
-    def add_users(self, records: list[Any], total: int | None) -> None:
-        for raw in records:
-            self._identity_seen += 1
-            where = f"identity#{self._identity_seen}"  # the record's position in the stream
-            user = parse_user(raw, where, self.sink)
-            if user is None:
-                self.unreadable.append(where)
-                continue
-            if user.id in self.user_ids:
-                self.sink.add(IssueKind.DUPLICATE_ID, user.id, "Identity returned this id twice")
-                continue
-            self.user_ids.add(user.id)
-            self.users.append(user)
-            if self.organization is None:
-                self._organization(raw)
-        if self.progress is not None:
-            self.progress("identity", len(self.users), total)
-
-    def _organization(self, raw: dict[str, Any]) -> None:
-        ext = raw.get(ENTERPRISE)
-        name = ext.get("organization") if isinstance(ext, dict) else None
-        if isinstance(name, str) and name:
-            self.organization = name
-
-    def add_spend(self, records: list[Any], total: int | None) -> None:
-        for raw in records:
-            self._spend_seen += 1
-            where = f"spend#{self._spend_seen}"
-            profile = parse_spend(raw, where, self.sink)
-            if profile is None:
-                self.unreadable.append(where)
-                continue
-            if profile.user_id in self.spend:
-                self.sink.add(
-                    IssueKind.DUPLICATE_ID, profile.user_id, "Spend returned this id twice"
-                )
-                continue
-            self.spend[profile.user_id] = profile
-        if self.progress is not None:
-            self.progress("spend", self._spend_seen, total)
-
-    def check_complete(self) -> None:
-        """A record with no usable id (not an object, or no ``id``) is a user, or a user's
-        roles, that cannot be placed: pushing without it would delete that user or those
-        roles in Veza, so the run fails closed instead (design.md §3.3)."""
-        if self.unreadable:
-            raise IncompleteDiscovery(
-                f"Discovery could not read {len(self.unreadable)} Concur record(s) that have "
-                f"no usable id (first at {self.unreadable[0]})",
-                "nothing was pushed; run again, and if it persists report it to SAP Concur "
-                "support with the run's log (-v)",
-            )
-
-    def join(self) -> dict[str, SpendProfile]:
-        """Spend profiles of known users; orphans and users without a profile become issues."""
-        for uid in [uid for uid in self.spend if uid not in self.user_ids]:
-            del self.spend[uid]
-            self.sink.add(
-                IssueKind.ORPHAN_SPEND_RECORD,
-                uid,
-                "Spend has a record for an id that Identity does not list",
-            )
-        for user in self.users:
-            if user.id not in self.spend:
-                self.sink.add(
-                    IssueKind.NO_SPEND_PROFILE,
-                    user.id,
-                    "no Spend profile (e.g. a Travel-only user): no Spend roles",
-                )
-        self._resolve()
-        return self.spend
-
-    def _resolve(self) -> None:
-        """Every reference placed through Identity, or recorded as unknown (module docstring)."""
-        lookups = IdentityLookups(self.users, self.user_ids)
-        for i, user in enumerate(self.users):
-            self.users[i], unknown = resolve_user(user, lookups)
-            self._unknown(unknown)
-        for uid, profile in self.spend.items():
-            self.spend[uid], unknown = resolve_profile(profile, lookups)
-            self._unknown(unknown)
-
-    def _unknown(self, found: list[UnknownReference]) -> None:
-        for ref in found:
-            self.unknown.append(ref)
-            self.sink.add(IssueKind.UNKNOWN_REFERENCE, ref.user_id, describe(ref))
+    def add_spend(self, records: list[Any], total: int | None) -> None: ...
 
 
 async def _fetch(
@@ -167,25 +60,26 @@ async def _fetch(
     identity = identity_paginator(settings.max_records)
     spend = spend_paginator(settings.max_records)
 
-    # At most ``concurrency`` requests in flight: the Identity cursor stream holds one slot
-    # while it runs (Concur answers 429 to clients that exceed its limits, concur-api.md §5.3).
-    gate = asyncio.Semaphore(max(1, concurrency - 1))
+    # At most ``concurrency`` requests in flight (Concur answers 429 to clients that exceed its
+    # limits, concur-api.md §5.3), Identity's pages before Spend's (concur/schedule.py).
+    gate = PriorityGate(concurrency)
+    users = IdentityRead(identity, concurrency)
 
     def user_sink(records: list[Any]) -> None:
-        collector.add_users(records, identity.total)
-        stats.identity_pages = identity.pages
+        collector.add_users(records, users.total)
+        stats.identity_pages = users.pages
 
     def spend_sink(records: list[Any]) -> None:
         stats.spend_pages = spend.pages
         collector.add_spend(records, spend.total)
 
-    async def users() -> None:
-        await read_pages(identity, identity_fetch(api), user_sink, asyncio.Semaphore(1))
-        if concurrency > 1:
-            gate.release()  # Identity is done: Spend may use its slot
-
     try:
-        await _run_all([users(), read_pages(spend, spend_fetch(api), spend_sink, gate)])
+        await _run_all(
+            [
+                users.run(identity_fetch(api), user_sink, gate),
+                read_pages(spend, spend_fetch(api), spend_sink, gate.lane(lambda _: SPEND)),
+            ]
+        )
     except RetriableError as error:
         raise IncompleteDiscovery(
             f"Discovery could not read every page: {error.message.rstrip('.')} (gave up after "
@@ -194,7 +88,7 @@ async def _fetch(
             status=error.status,
             correlation_id=error.correlation_id,
         ) from None
-    stats.identity_pages, stats.spend_pages = identity.pages, spend.pages
+    stats.identity_pages, stats.spend_pages = users.pages, spend.pages
 
 
 async def _run_all(jobs: list[Coroutine[Any, Any, None]]) -> None:
@@ -215,14 +109,6 @@ def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
     return leaf
 
 
-def _company(grant: TokenGrant, geolocation: str, collector: _Collector) -> Company:
-    company_id = grant.company_uuid
-    if not company_id:
-        ids = Counter(u.company_id for u in collector.users if u.company_id)
-        company_id = ids.most_common(1)[0][0] if ids else "unknown"
-    return Company(id=company_id, geolocation=geolocation, name=collector.organization)
-
-
 def _warn_scopes(granted: tuple[str, ...]) -> None:
     if not granted:
         LOG.warning("Concur did not say which scopes were granted; fields may be missing")
@@ -231,17 +117,25 @@ def _warn_scopes(granted: tuple[str, ...]) -> None:
         LOG.warning("The Concur app lacks the scope %s: %s", scope, cost)
 
 
-async def discover(
+@dataclass(frozen=True, slots=True)
+class Discovered:
+    """What one complete discovery wrote into its spool (the records are there, not here)."""
+
+    company: Company
+    stats: RunStats
+
+
+async def discover_into(
+    spool: Spool,
     settings: Settings,
     secrets: Secrets,
     *,
-    progress: Progress | None = None,
     runtime: Runtime = DEFAULT,
     policy: RetryPolicy = CONCUR_POLICY,
-) -> DiscoveryResult:
-    """Read everything from Concur; raise (IncompleteDiscovery, ConcurAuthError, ...) otherwise."""
+) -> Discovered:
+    """Read everything from Concur into ``spool`` and join it there; raise
+    (IncompleteDiscovery, ConcurAuthError, ...) otherwise, leaving the spool to be discarded."""
     started = runtime.clock()
-    collector = _Collector(progress)
     async with concur_session(settings, secrets, runtime, policy=policy) as session:
         stats = session.stats
         # The run's moment from the injected clock: temporary delegations are judged at it.
@@ -250,19 +144,25 @@ async def discover(
         grant = await session.tokens.refresh()
         stats.granted_scopes = grant.scopes
         _warn_scopes(grant.scopes)
-        await _fetch(session.api, collector, stats, settings)
+        await _fetch(session.api, spool, stats, settings)
         geolocation = session.tokens.geolocation
-    collector.check_complete()
-    spend = collector.join()
+    spool.check_complete()
+    spool.join()
     stats.duration_s = runtime.clock() - started
-    return DiscoveryResult(
-        company=_company(grant, geolocation, collector),
-        users=collector.users,
-        spend=spend,
-        issues=collector.sink.issues(),
-        stats=stats,
-        unknown_references=collector.unknown,
-    )
+    return Discovered(spool.company(grant.company_uuid, geolocation), stats)
+
+
+def discover_to_spool(
+    spool: Spool,
+    settings: Settings,
+    secrets: Secrets,
+    *,
+    runtime: Runtime = DEFAULT,
+    policy: RetryPolicy = CONCUR_POLICY,
+) -> Discovered:
+    """Synchronous ``discover_into`` (the CLI's): every page in ``spool``, or an error."""
+    with fewer_gc_passes():
+        return asyncio.run(discover_into(spool, settings, secrets, runtime=runtime, policy=policy))
 
 
 def run_discovery(
@@ -273,8 +173,13 @@ def run_discovery(
     runtime: Runtime = DEFAULT,
     policy: RetryPolicy = CONCUR_POLICY,
 ) -> DiscoveryResult:
-    """Synchronous entry point for the CLI: one complete discovery or an OaaConcurError."""
-    with fewer_gc_passes():
-        return asyncio.run(
-            discover(settings, secrets, progress=progress, runtime=runtime, policy=policy)
-        )
+    """One complete discovery as a ``DiscoveryResult`` in memory (small tenants, tests): the
+    same spool and join as a run, in a private temporary store, loaded back."""
+    from oaa_concur.review.snapshot import SnapshotStore
+
+    with tempfile.TemporaryDirectory(prefix="oaa-concur-discovery-") as tmp:
+        store = SnapshotStore(Path(tmp))
+        with store.spool(progress) as spool:
+            found = discover_to_spool(spool, settings, secrets, runtime=runtime, policy=policy)
+            spool.complete(found.company, found.stats, ())
+        return store.load(spool.snap)

@@ -38,7 +38,8 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 from oaa_concur.config import DEFAULT_MAX_RECORDS
@@ -94,43 +95,96 @@ class Paginator(Protocol):
         ...
 
 
-async def read_pages(
-    paginator: Paginator, fetch: Fetch, sink: Sink, gate: asyncio.Semaphore
-) -> None:
-    """Read the whole listing, at most ``gate``'s value of requests at once, then ``finish``.
+class Admits(Protocol):
+    """A gate that knows each request's parameters (``schedule.Lane``: priorities)."""
 
+    def admit(self, params: Params) -> AbstractAsyncContextManager[object]: ...
+
+
+Gate = asyncio.Semaphore | Admits
+"""What bounds the requests in flight: a plain semaphore, or a lane of ``schedule.PriorityGate``."""
+
+
+async def read_pages(
+    paginator: Paginator,
+    fetch: Fetch,
+    sink: Sink,
+    gate: Gate,
+    *,
+    answered: Sequence[tuple[Params, Page]] = (),
+) -> None:
+    """Read the whole listing, at most ``gate``'s slots of requests at once, then ``finish``.
+
+    ``answered``: pages already fetched (``params``, page) that the listing goes on from, as if
+    they had just arrived (Identity's first page, read before it decides how to go on).
     A failed page ends the listing with its error. Whenever this returns or raises (``sink``
     raising, the caller cancelled), no request of it is still running.
     """
-    answered: asyncio.Queue[tuple[Params, asyncio.Task[dict[str, Any]]]] = asyncio.Queue()
-    running: set[asyncio.Task[dict[str, Any]]] = set()
-
-    def request(params: Params) -> None:
-        task = asyncio.ensure_future(_gated(gate, fetch, params))
-        running.add(task)
-        task.add_done_callback(lambda done: answered.put_nowait((params, done)))
-
-    try:
-        for params in paginator.starts():
-            request(params)
-        while running:
-            asked, task = await answered.get()
-            running.discard(task)
-            page = task.result()
-            follow = paginator.after(asked, page)
-            for params in follow:
-                request(params)
-            if follow:
-                await _send_turns()
-            sink(resources(page, paginator.what))
-    finally:
-        await _cancel(running)
-    paginator.finish()
+    await _Reader(paginator, fetch, gate).run(sink, answered)
 
 
-async def _gated(gate: asyncio.Semaphore, fetch: Fetch, params: Params) -> dict[str, Any]:
-    async with gate:
-        return await fetch(params)
+class _Reader:
+    """One run of ``read_pages``: every request a task; a page's follow-ups are requested while
+    its slot is still held, so the gate can hand that slot to the most urgent of them."""
+
+    def __init__(self, paginator: Paginator, fetch: Fetch, gate: Gate) -> None:
+        self.paginator, self.fetch, self.gate = paginator, fetch, gate
+        self.answered: asyncio.Queue[asyncio.Task[tuple[list[Any], bool]]] = asyncio.Queue()
+        self.running: set[asyncio.Task[tuple[list[Any], bool]]] = set()
+
+    async def run(self, sink: Sink, answered: Sequence[tuple[Params, Page]]) -> None:
+        try:
+            for params, page in answered:
+                self._request(params, page)
+            for params in self.paginator.starts():
+                self._request(params)
+            while self.running:
+                task = await self.answered.get()
+                self.running.discard(task)
+                if task.cancelled():
+                    continue  # stopped by a failed page, whose error comes with its own task
+                records, followed = task.result()
+                if followed:
+                    await _send_turns()
+                sink(records)
+        finally:
+            await _cancel(self.running)
+        self.paginator.finish()
+
+    def _request(self, params: Params, page: Page | None = None) -> None:
+        task = asyncio.ensure_future(self._read(params, page))
+        self.running.add(task)
+        task.add_done_callback(self.answered.put_nowait)
+
+    async def _read(self, params: Params, known: Page | None) -> tuple[list[Any], bool]:
+        if known is not None:
+            return self._answer(params, known)
+        try:
+            async with _slot(self.gate, params):
+                answer = self._answer(params, await self.fetch(params))
+                if answer[1]:
+                    await asyncio.sleep(0)  # the follow-ups queue at the gate: then free the slot
+                return answer
+        except Exception:
+            self._cancel_others()  # a failed page ends the listing: nothing else starts
+            raise
+
+    def _cancel_others(self) -> None:
+        current = asyncio.current_task()
+        for task in self.running:
+            if task is not current:
+                task.cancel()
+
+    def _answer(self, params: Params, page: Page) -> tuple[list[Any], bool]:
+        """The page's records for the sink, and whether it made further requests known."""
+        follow = self.paginator.after(params, page)
+        for more in follow:
+            self._request(more)
+        return resources(page, self.paginator.what), bool(follow)
+
+
+def _slot(gate: Gate, params: Params) -> AbstractAsyncContextManager[object]:
+    return gate if isinstance(gate, asyncio.Semaphore) else gate.admit(params)
 
 
 async def _send_turns() -> None:
@@ -138,7 +192,7 @@ async def _send_turns() -> None:
         await asyncio.sleep(0)
 
 
-async def _cancel(tasks: set[asyncio.Task[dict[str, Any]]]) -> None:
+async def _cancel(tasks: set[asyncio.Task[tuple[list[Any], bool]]]) -> None:
     """Cancel the requests nobody will read and wait until they have stopped; a failure one
     already had is retrieved here, not logged as never retrieved."""
     for task in tasks:
@@ -157,6 +211,11 @@ def resources(page: Page, what: str) -> list[Any]:
             "run again; if it persists, report it",
         )
     return found
+
+
+def total_results(page: Page) -> int | None:
+    """The page's ``totalResults`` as a count, or None when it has none."""
+    return _int(page, "totalResults")
 
 
 def _int(page: Page, key: str) -> int | None:

@@ -2,7 +2,8 @@
 
 ``build_application`` maps a DiscoveryResult to one CustomApplication and the data issues it
 found (design.md §4; the mapping itself is in docs/mapping.md), ``payload``/``payload_json``/
-``save_payload`` serialise it, ``push`` sends it to Veza.
+``save_payload`` serialise it in memory, ``stream.write_payload`` writes it to a file user by user,
+``push`` sends either to Veza (in parts when it is large) and waits until Veza parsed it.
 """
 
 from oaa_concur.oaa.build import (
@@ -14,12 +15,14 @@ from oaa_concur.oaa.build import (
     map_user,
 )
 from oaa_concur.oaa.files import payload, payload_json, save_payload
-from oaa_concur.oaa.push import check_name, push
+from oaa_concur.oaa.push import PushOptions, PushResult, check_name, push
 
 __all__ = [
     "APPLICATION_TYPE",
     "BuiltApplication",
     "MappedUser",
+    "PushOptions",
+    "PushResult",
     "application_name",
     "build_application",
     "check_name",

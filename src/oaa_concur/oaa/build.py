@@ -15,7 +15,8 @@ the same, so nothing is ever published as an edge to nobody.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -35,6 +36,7 @@ from oaa_concur.concur.parse import DELEGATE_FLAGS
 from oaa_concur.gc_control import gc_paused
 from oaa_concur.models import (
     ApprovalLimit,
+    Company,
     DataIssue,
     DiscoveryResult,
     IssueKind,
@@ -43,6 +45,8 @@ from oaa_concur.models import (
 )
 
 APPLICATION_TYPE = "Concur"
+ISSUE_LIMIT = 1000
+"""Issues of one kind a streamed build keeps (the rest are counted), as discovery's sink."""
 ROLE_GROUP = "role_group"
 MAX_STRING = 4096  # Veza: custom string values are at most 4096 characters (veza-oaa.md §1.2)
 
@@ -151,6 +155,10 @@ def application_name(result: DiscoveryResult) -> str:
     return f"Concur - {result.company.display_name}"
 
 
+def _application_name(company: Company) -> str:
+    return f"Concur - {company.display_name}"
+
+
 @dataclass(frozen=True, slots=True)
 class BuiltApplication:
     """The OAA application of one discovery and the data issues found while mapping it."""
@@ -177,6 +185,39 @@ class MappedUser:
     issues: tuple[DataIssue, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """The few tenant-wide names the application's header is made of: kinds, flags, products,
+    role codes and role groups as the data spells them, each once, in first-seen order. From a
+    result in memory (``of``) or from the snapshot store (``review.store``): the header is the
+    same either way."""
+
+    approver_kinds: tuple[str, ...] = ()
+    delegate_kinds: tuple[str, ...] = ()
+    delegate_flags: tuple[str, ...] = ()
+    products: tuple[str, ...] = ()
+    role_codes: tuple[str, ...] = ()
+    role_groups: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, result: DiscoveryResult) -> Vocabulary:
+        profiles = list(result.spend.values())
+        return cls(
+            approver_kinds=_first_seen(e.kind for p in profiles for e in p.approvers),
+            delegate_kinds=_first_seen(e.kind for p in profiles for e in p.delegates),
+            delegate_flags=_first_seen(
+                f for p in profiles for e in p.delegates for f in e.permissions
+            ),
+            products=_first_seen(e for u in result.users for e in u.entitlements),
+            role_codes=_first_seen(g.role_code for p in profiles for g in p.roles),
+            role_groups=_first_seen(g for p in profiles for r in p.roles for g in r.role_groups),
+        )
+
+
+def _first_seen(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
+
+
 def build_application(result: DiscoveryResult, *, now: datetime | None = None) -> BuiltApplication:
     """The one CustomApplication for ``result.company``, deterministic for a given result and
     ``now`` (default ``result.as_of``), and the data problems found on the way (the result
@@ -185,74 +226,170 @@ def build_application(result: DiscoveryResult, *, now: datetime | None = None) -
         return _build(result, result.as_of if now is None else now)
 
 
+@dataclass(slots=True)
+class ApplicationParts:
+    """The application without its users, and its users mapped one at a time: what
+    ``oaa.stream`` writes as a payload file without building the object graph."""
+
+    header: CustomApplication
+    """Properties, roles, permissions and role-group resources; no local users."""
+    users: Iterator[MappedUser]
+    """Each user once, by id (a case-duplicate left out as an issue), mapped by ``map_user``."""
+    collector: _Issues
+
+    @property
+    def issues(self) -> list[DataIssue]:
+        """The issues found: complete once ``users`` is exhausted."""
+        return self.collector.listed()
+
+
+def application_parts(result: DiscoveryResult, *, now: datetime | None = None) -> ApplicationParts:
+    """``build_application`` in two parts: the same header, the same users, the same issues."""
+    issues = _Issues(result.issues)
+    app, role_ids, _ = _header(result.company, Vocabulary.of(result), issues)
+    now = result.as_of if now is None else now
+    return ApplicationParts(app, _mapped_users(result, role_ids, issues, now), issues)
+
+
+def stored_parts(
+    company: Company,
+    vocabulary: Vocabulary,
+    people: Iterable[tuple[User, SpendProfile | None]],
+    *,
+    skip: Container[str],
+    known: Iterable[DataIssue],
+    now: datetime | None,
+    limit: int = ISSUE_LIMIT,
+) -> ApplicationParts:
+    """The same parts from a snapshot store: ``people`` in id order (``review.store.people``),
+    ``skip`` the case-duplicate ids to leave out (``review.store.case_duplicates``), issues
+    bounded to ``limit`` per kind."""
+    issues = _Issues(known, limit)
+    app, role_ids, _ = _header(company, vocabulary, issues)
+    return ApplicationParts(app, _mapped(people, role_ids, issues, now, skip), issues)
+
+
 def _build(result: DiscoveryResult, now: datetime | None) -> BuiltApplication:
     issues = _Issues(result.issues)
-    app = CustomApplication(application_name(result), application_type=APPLICATION_TYPE)
-    _define_properties(app, result)
-    app.set_property("company_id", result.company.id)
-    app.set_property("geolocation", result.company.geolocation)
-    for name in sorted(catalogue.PERMISSIONS):
-        types = [OAAPermission(t) for t in catalogue.PERMISSIONS[name]]
-        app.add_custom_permission(name, types, apply_to_sub_resources=True)
-    role_ids = _add_roles(app, result, issues)
-    groups = _add_role_groups(app, result)
-    for user in _unique_users(result.users, issues):
-        mapped = map_user(user, result.spend.get(user.id), role_ids, now=now)
-        for issue in mapped.issues:
-            issues.add(issue, per_subject=False)
+    app, role_ids, groups = _header(result.company, Vocabulary.of(result), issues)
+    for mapped in _mapped_users(result, role_ids, issues, now):
         _add_user(app, mapped, groups)
     return BuiltApplication(app, tuple(issues.found))
 
 
-def _unique_users(users: Iterable[User], issues: _Issues) -> Iterator[User]:
-    """Users by id; a second user whose id differs only in case is left out, as an issue."""
+def build_header(
+    company: Company, vocabulary: Vocabulary, known: Iterable[DataIssue] = ()
+) -> tuple[CustomApplication, dict[str, str], list[DataIssue]]:
+    """The application without users for ``company`` (``oaa.stream`` adds them), the role ids
+    by upper-cased code (``map_user``'s ``role_ids``) and the issues found (unknown role codes,
+    leaving out those in ``known``)."""
+    issues = _Issues(known)
+    app, role_ids, _ = _header(company, vocabulary, issues)
+    return app, role_ids, issues.found
+
+
+def _header(
+    company: Company, vocabulary: Vocabulary, issues: _Issues
+) -> tuple[CustomApplication, dict[str, str], dict[str, CustomResource]]:
+    """The application with everything but its users; role ids and role groups by key."""
+    app = CustomApplication(_application_name(company), application_type=APPLICATION_TYPE)
+    _define_properties(app, vocabulary)
+    app.set_property("company_id", company.id)
+    app.set_property("geolocation", company.geolocation)
+    for permission in sorted(catalogue.PERMISSIONS):
+        types = [OAAPermission(t) for t in catalogue.PERMISSIONS[permission]]
+        app.add_custom_permission(permission, types, apply_to_sub_resources=True)
+    role_ids = _add_roles(app, vocabulary, issues)
+    groups = _add_role_groups(app, vocabulary)
+    return app, role_ids, groups
+
+
+def _mapped_users(
+    result: DiscoveryResult, role_ids: Mapping[str, str], issues: _Issues, now: datetime | None
+) -> Iterator[MappedUser]:
+    people = ((u, result.spend.get(u.id)) for u in sorted(result.users, key=_by_id))
+    return _mapped(people, role_ids, issues, now, None)
+
+
+def _by_id(user: User) -> str:
+    return user.id
+
+
+def _mapped(
+    people: Iterable[tuple[User, SpendProfile | None]],
+    role_ids: Mapping[str, str],
+    issues: _Issues,
+    now: datetime | None,
+    skip: Container[str] | None,
+) -> Iterator[MappedUser]:
+    """Users in id order mapped one by one; a second user whose id differs only in case is
+    left out, as an issue (``skip`` names them; None: found here, keeping every id seen)."""
     seen: set[str] = set()
-    for user in sorted(users, key=lambda u: u.id):
-        if user.id.lower() in seen:
+    for user, spend in people:
+        if skip is None:
+            duplicate = user.id.lower() in seen
+            seen.add(user.id.lower())
+        else:
+            duplicate = user.id in skip
+        if duplicate:
             issues.add(
                 DataIssue(IssueKind.DUPLICATE_ID, user.id, "second user with this id left out")
             )
             continue
-        seen.add(user.id.lower())
-        yield user
+        mapped = map_user(user, spend, role_ids, now=now)
+        for issue in mapped.issues:
+            issues.add(issue, per_subject=False)
+        yield mapped
 
 
 class _Issues:
-    """The issues a build found, each once, leaving out those the result already holds."""
+    """The issues a build found, each once, leaving out those the result already holds; with a
+    ``limit``, the first ``limit`` of each kind are kept and the rest counted (a stream of a
+    million users keeps its memory)."""
 
-    def __init__(self, known: Iterable[DataIssue]) -> None:
+    def __init__(self, known: Iterable[DataIssue], limit: int | None = None) -> None:
         self.found: list[DataIssue] = []
         self.full = set(known)
         self.keys = {(i.kind, i.subject) for i in self.full}
+        self.limit = limit
+        self.counts: Counter[IssueKind] = Counter()
 
     def add(self, issue: DataIssue, *, per_subject: bool = True) -> None:
         key = (issue.kind, issue.subject)
         if (per_subject and key in self.keys) or issue in self.full:
             return
+        self.counts[issue.kind] += 1
+        if self.limit is not None and self.counts[issue.kind] > self.limit:
+            return
         self.keys.add(key)
         self.full.add(issue)
         self.found.append(issue)
 
+    def listed(self) -> list[DataIssue]:
+        """The issues kept, then one per kind over the limit saying how many more."""
+        over = [
+            DataIssue(kind, "*", f"{n - self.limit} more {kind.value} issues not listed")
+            for kind, n in self.counts.items()
+            if self.limit is not None and n > self.limit
+        ]
+        return self.found + over
 
-def _kinds(result: DiscoveryResult) -> tuple[list[str], list[str], list[str]]:
+
+def _kinds(vocabulary: Vocabulary) -> tuple[list[str], list[str], list[str]]:
     """Approver kinds, delegate kinds and delegate flags: the documented ones plus any other
     the data holds (so the schema never lacks a name a user's properties use)."""
-    approver = dict.fromkeys(APPROVER_KINDS)
-    delegate = dict.fromkeys(DELEGATE_KINDS)
-    flags = dict.fromkeys(DELEGATE_FLAGS)
-    for profile in result.spend.values():
-        approver.update(dict.fromkeys(e.kind for e in profile.approvers))
-        delegate.update(dict.fromkeys(e.kind for e in profile.delegates))
-        flags.update(dict.fromkeys(f for e in profile.delegates for f in e.permissions))
+    approver = {*APPROVER_KINDS, *vocabulary.approver_kinds}
+    delegate = {*DELEGATE_KINDS, *vocabulary.delegate_kinds}
+    flags = {*DELEGATE_FLAGS, *vocabulary.delegate_flags}
     return sorted(approver), sorted(delegate), sorted(flags)
 
 
-def _define_properties(app: CustomApplication, result: DiscoveryResult) -> None:
+def _define_properties(app: CustomApplication, vocabulary: Vocabulary) -> None:
     defs = app.property_definitions
     for name, kind in APPLICATION_PROPERTIES.items():
         defs.define_application_property(name, kind)
     user_props = dict(USER_PROPERTIES)
-    approver_kinds, delegate_kinds, flags = _kinds(result)
+    approver_kinds, delegate_kinds, flags = _kinds(vocabulary)
     for kind in approver_kinds:
         user_props[approvers_property(kind)] = _L
         user_props[primary_approvers_property(kind)] = _L
@@ -266,32 +403,29 @@ def _define_properties(app: CustomApplication, result: DiscoveryResult) -> None:
         defs.define_local_role_property(name, kind)
 
 
-def _role_infos(result: DiscoveryResult, issues: _Issues) -> list[RoleInfo]:
+def _role_infos(vocabulary: Vocabulary, issues: _Issues) -> list[RoleInfo]:
     infos = {code.upper(): info for code, info in catalogue.CATALOGUE.items()}
-    products = set(BASE_ENTITLEMENTS)
-    for user in result.users:
-        products.update(p for p in user.entitlements if p.strip())
-    for product in products:
+    products = {*BASE_ENTITLEMENTS, *(p for p in vocabulary.products if p.strip())}
+    for product in sorted(products):
         info = catalogue.entitlement_role(product)
         infos.setdefault(info.code.upper(), info)
-    for profile in result.spend.values():
-        for grant in profile.roles:
-            if grant.role_code.upper() not in infos:
-                infos[grant.role_code.upper()] = catalogue.role_info(grant.role_code)
-                issues.add(
-                    DataIssue(
-                        IssueKind.UNKNOWN_ROLE_CODE,
-                        grant.role_code,
-                        "role code not in the catalogue; mapped to Uncategorized",
-                    )
+    for code in vocabulary.role_codes:
+        if code.upper() not in infos:
+            infos[code.upper()] = catalogue.role_info(code)
+            issues.add(
+                DataIssue(
+                    IssueKind.UNKNOWN_ROLE_CODE,
+                    code,
+                    "role code not in the catalogue; mapped to Uncategorized",
                 )
+            )
     return sorted(infos.values(), key=lambda i: i.code)
 
 
-def _add_roles(app: CustomApplication, result: DiscoveryResult, issues: _Issues) -> dict[str, str]:
+def _add_roles(app: CustomApplication, vocabulary: Vocabulary, issues: _Issues) -> dict[str, str]:
     """Adds every role; returns upper-cased code -> role id (Concur's spelling)."""
     ids: dict[str, str] = {}
-    for info in _role_infos(result, issues):
+    for info in _role_infos(vocabulary, issues):
         role = app.add_local_role(_cut(info.name), list(info.permissions), unique_id=info.code)
         role.set_property("product", _cut(info.product))  # a product name is Concur data
         role.set_property("privileged", info.privileged)
@@ -306,9 +440,9 @@ def _add_roles(app: CustomApplication, result: DiscoveryResult, issues: _Issues)
     return ids
 
 
-def _add_role_groups(app: CustomApplication, result: DiscoveryResult) -> dict[str, CustomResource]:
+def _add_role_groups(app: CustomApplication, vocabulary: Vocabulary) -> dict[str, CustomResource]:
     """One ``role_group`` resource per group code (keys lower-cased: oaaclient's are)."""
-    codes = sorted({g for p in result.spend.values() for r in p.roles for g in r.role_groups if g})
+    codes = sorted({g for g in vocabulary.role_groups if g})
     groups: dict[str, CustomResource] = {}
     for code in codes:
         if code.lower() not in groups:

@@ -1,7 +1,7 @@
 """Ask Veza whether a push would get through, without pushing (``oaa-concur check``, preflight).
 
 The same client the push uses (``push._client``: TLS always verified, the CA bundle per
-request, no urllib3 retries), the same one-sentence errors (``push._Steps``), fewer attempts:
+request, no urllib3 retries), the same one-sentence errors (``steps.Steps``), fewer attempts:
 a check should answer in seconds. Three questions, in order:
 
 * the settings: an ``https://`` URL with a host, an API key, ``VEZA_UNSAFE_HTTPS`` unset,
@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 
 from oaa_concur import redact
 from oaa_concur.errors import ConfigError
-from oaa_concur.oaa.push import TEMPLATE, _client, _Steps, check_name, check_veza_tls
+from oaa_concur.oaa.push import TEMPLATE, _client, check_name, check_veza_tls
+from oaa_concur.oaa.steps import Steps
 from oaa_concur.retry import RetryPolicy
 from oaa_concur.runtime import DEFAULT, Runtime
 
@@ -89,7 +90,7 @@ class VezaProbe:
         runtime: Runtime = DEFAULT,
         policy: RetryPolicy = PROBE_POLICY,
     ) -> None:
-        self._steps = _Steps(veza_url, policy, runtime)
+        self._steps = Steps(veza_url, policy, runtime)
         self._client = _client(veza_url, api_key, ca_bundle, timeout_s)
 
     def connect(self) -> None:

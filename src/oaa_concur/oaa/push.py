@@ -1,14 +1,16 @@
-"""Push one OAA payload to Veza with oaaclient, retrying what is transient, failing in one sentence.
+"""Push one OAA payload to Veza with oaaclient: get or create the provider and data source,
+upload (one gzipped push, or in parts from the payload file), then wait until Veza parsed it.
 
 oaaclient quirks handled here (veza-oaa.md §2.3):
 
 * ``OAAClient()`` calls the network in its constructor and retries inside urllib3 with real
   sleeps (up to 10 times, 30 s apart); its POSTs (push, create provider) are never retried.
-  ``_Client`` defers the connection test, mounts an adapter without retries and lets
-  ``push`` retry every step itself under the one retry policy (``oaa_concur.retry``), with
-  the sleep, clock and jitter of the caller's ``Runtime``.
-* ``OAAResponseError`` drops the response; the ``requests`` HTTPError it is raised from (its
-  ``__context__``) keeps the headers, so a ``Retry-After`` from Veza is still honoured.
+  ``_Client`` defers the connection test, mounts an adapter without retries and every request
+  runs as a retried step (``oaa.steps``) with the sleep, clock and jitter of the caller's
+  ``Runtime``.
+* ``push_metadata`` wants the payload as a dict (and serialises it whole); the payload here is
+  a file written as a stream (``oaa.stream``), so the data source is looked up (and created)
+  as ``push_metadata`` does and the bytes go through ``oaa.parts``.
 * A private CA is given per request (``verify=<path>``), which wins over ``REQUESTS_CA_BUNDLE``;
   without ``ca_bundle`` requests still honours that variable.
 * ``VEZA_UNSAFE_HTTPS=true`` makes ``OAAClient`` turn TLS verification off (and the API key
@@ -21,33 +23,63 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from typing import Any
 
-from oaaclient.client import OAAClient, OAAClientError, OAAConnectionError, OAAResponseError
-from oaaclient.templates import CustomApplication
+import orjson
+from oaaclient.client import OAAClient, OAAClientError
 from requests.adapters import HTTPAdapter
 
-from oaa_concur import netfail, redact
+from oaa_concur import redact
 from oaa_concur.errors import ConfigError, VezaError
-from oaa_concur.oaa.files import Payload, payload
-from oaa_concur.retry import Retrier, RetryPolicy, Transient
+from oaa_concur.oaa.confirm import Confirmation, ParseReader, WaitPolicy, wait_for_parse
+from oaa_concur.oaa.files import Payload, Source, payload
+from oaa_concur.oaa.parts import (
+    DEFAULT_PART_SIZE,
+    MULTIPART_THRESHOLD,
+    PayloadBody,
+    Target,
+    check_part_size,
+    upload,
+)
+from oaa_concur.oaa.steps import VEZA_POLICY, Steps
+from oaa_concur.retry import RetryPolicy
 from oaa_concur.runtime import DEFAULT, Runtime
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
+
+__all__ = ["VEZA_POLICY", "PushOptions", "PushResult", "check_name", "check_veza_tls", "push"]
 
 TEMPLATE = "application"
-VEZA_POLICY = RetryPolicy(max_attempts=5, total_budget_s=900.0)
-"""Five attempts per step, 1, 2, 4, 8 s apart (jittered); the budget leaves room for five
-requests that each run into ``timeout_s``."""
 _ALLOWED = re.compile(OAAClient.ALLOWED_CHARACTERS)
-_TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
-_MAX_DETAILS = 3
 UNSAFE_VARIABLE = "VEZA_UNSAFE_HTTPS"
 _FALSE = frozenset({"", "0", "false", "no", "off", "n", "f"})
+
+
+@dataclass(frozen=True)
+class PushOptions:
+    """How the payload is sent and confirmed."""
+
+    part_size: int = DEFAULT_PART_SIZE
+    """Raw JSON bytes per part of a multipart push."""
+    multipart_threshold: int = MULTIPART_THRESHOLD
+    """Payloads larger than this go in parts (oaaclient's threshold)."""
+    wait: WaitPolicy | None = field(default_factory=WaitPolicy)
+    """How long to wait for Veza's parse; None: do not wait (``--no-wait``)."""
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """What Veza said about one push."""
+
+    warnings: list[str]
+    payload_bytes: int
+    parts: int
+    """0: one gzipped ``:push``; else the number of ``:parts`` uploads."""
+    confirmation: Confirmation | None = None
+    """Veza's parse, when it was waited for."""
 
 
 def check_veza_tls(env: Mapping[str, str] | None = None) -> None:
@@ -83,7 +115,7 @@ class _Client(OAAClient):  # type: ignore[misc]
 
 
 def push(
-    app: CustomApplication | Payload,
+    source: Source | PayloadBody | Path,
     *,
     veza_url: str,
     api_key: str,
@@ -93,8 +125,48 @@ def push(
     timeout_s: float | None = None,
     runtime: Runtime = DEFAULT,
     policy: RetryPolicy = VEZA_POLICY,
-) -> list[str]:
-    """Get or create the provider and data source, push the payload; return Veza's warnings."""
+    options: PushOptions | None = None,
+) -> PushResult:
+    """Get or create the provider and data source, push the payload (a file, or an application
+    or payload dict in memory) and wait until Veza parsed it; return what Veza said."""
+    options = options or PushOptions()
+    _check(veza_url, api_key, provider_name, data_source_name)
+    check_part_size(options.part_size)
+    body = _body(source)
+    steps = Steps(veza_url, policy, runtime)
+    client = _client(veza_url, api_key, ca_bundle, timeout_s)
+    steps.run("connect", client.test_connection)
+    provider = steps.run("find or create the provider", lambda: _provider(client, provider_name))
+    target = _data_source(client, steps, provider, data_source_name)
+    reader = ParseReader(client, steps, target, data_source_name)
+    baseline = reader.baseline() if options.wait else None
+    uploaded = upload(
+        client,
+        steps,
+        target,
+        body,
+        part_size=options.part_size,
+        threshold=options.multipart_threshold,
+    )
+    warnings = _warnings(uploaded.response)
+    for warning in warnings:
+        log.warning("Veza warning: %s", warning)
+    how = f"in {uploaded.parts} parts" if uploaded.parts else "in one push"
+    log.info(
+        "pushed %s to Veza data source %r, %d bytes %s (%d warnings)",
+        provider_name,
+        data_source_name,
+        body.size,
+        how,
+        len(warnings),
+    )
+    confirmed = None
+    if options.wait is not None and baseline is not None:
+        confirmed = wait_for_parse(reader, baseline, options.wait, runtime)
+    return PushResult(warnings, body.size, uploaded.parts, confirmed)
+
+
+def _check(veza_url: str, api_key: str, provider_name: str, data_source_name: str) -> None:
     redact.register(api_key)
     check_veza_tls()
     if veza_url.lower().startswith("http://"):
@@ -105,24 +177,37 @@ def push(
         )
     check_name(provider_name, "provider name")
     check_name(data_source_name, "data source name")
-    body = payload(app)
-    steps = _Steps(veza_url, policy, runtime)
-    client = _client(veza_url, api_key, ca_bundle, timeout_s)
-    steps.run("connect", client.test_connection)
-    steps.run("find or create the provider", lambda: _provider(client, provider_name))
-    response = steps.run(
-        "push", lambda: client.push_metadata(provider_name, data_source_name, body)
-    )
-    warnings = _warnings(response)
-    for warning in warnings:
-        log.warning("Veza warning: %s", warning)
-    log.info(
-        "pushed %s to Veza data source %r (%d warnings)",
-        provider_name,
-        data_source_name,
-        len(warnings),
-    )
-    return warnings
+
+
+def _body(source: Source | PayloadBody | Path) -> PayloadBody:
+    """A payload file is sent from disk; an application or dict is serialised compactly."""
+    if isinstance(source, PayloadBody):
+        return source
+    if isinstance(source, Path):
+        return PayloadBody(path=source)
+    data: Payload = payload(source)
+    return PayloadBody(data=orjson.dumps(data))
+
+
+def _data_source(client: _Client, steps: Steps, provider: dict[str, Any], name: str) -> Target:
+    """The data source ``name`` of ``provider``, created when missing (as ``push_metadata``)."""
+    provider_id = str(provider["id"])
+
+    def find_or_create() -> dict[str, Any]:
+        found: dict[str, Any] | None = client.get_data_source(name, provider_id)
+        if found is None:
+            log.info("creating the Veza data source %r", name)
+            client.create_data_source(name, provider_id)
+            found = client.get_data_source(name, provider_id)
+        if not isinstance(found, dict) or not found.get("id"):
+            raise VezaError(
+                f"Veza did not return the data source {name!r} it was asked to create",
+                "try again later; if it persists, contact Veza support",
+            )
+        return found
+
+    source = steps.run("find or create the data source", find_or_create)
+    return Target(provider_id, str(source["id"]))
 
 
 def _client(
@@ -169,127 +254,3 @@ def _warnings(response: Any) -> list[str]:
         message = item.get("message") if isinstance(item, dict) else None
         out.append(redact.redact(str(message if message is not None else item)))
     return out
-
-
-class _Steps:
-    """Runs each step under the retry policy; its last failure becomes one sentence."""
-
-    def __init__(self, url: str, policy: RetryPolicy, runtime: Runtime) -> None:
-        self.url = url
-        self.policy = policy
-        self.runtime = runtime
-
-    def run(self, step: str, call: Callable[[], T]) -> T:
-        attempts = 0
-
-        def once() -> T:
-            nonlocal attempts
-            attempts += 1
-            return call()
-
-        retrier = Retrier(self.policy, _transient, self.runtime)  # it logs each retry
-        try:
-            return retrier.run_sync(once, f"Veza {step}")
-        except OAAClientError as err:
-            raise _veza_error(err, self.url, step, attempts) from None
-
-
-def _transient(err: Exception) -> Transient | None:
-    """Dropped or refused connections, timeouts and 408/429/5xx are worth another attempt;
-    a host that DNS does not know and a certificate that does not verify are not
-    (``netfail``): they are named as such at once."""
-    if isinstance(err, OAAConnectionError):
-        failure = netfail.failure_of(err)
-        if not failure.retriable:
-            return None
-        return Transient(reason=failure.label, host=_request_host(err))
-    if isinstance(err, OAAResponseError) and err.status_code in _TRANSIENT:
-        return Transient(retry_after=_retry_after(err), reason=_short(err), host=_request_host(err))
-    return None
-
-
-def _request_host(err: OAAClientError) -> str | None:
-    """``host[:port]`` of the request oaaclient raised ``err`` for (its ``__context__``)."""
-    request = getattr(err.__context__, "request", None)
-    url = getattr(request, "url", None)
-    if not isinstance(url, str):
-        return None
-    parts = urlsplit(url)
-    return parts.netloc.rpartition("@")[2] or None
-
-
-def _retry_after(err: OAAResponseError) -> str | None:
-    response = getattr(err.__context__, "response", None)
-    value = response.headers.get("Retry-After") if response is not None else None
-    return value if isinstance(value, str) else None
-
-
-def _tls_failure(err: OAAClientError) -> bool:
-    return netfail.failure_of(err).kind in ("certificate", "tls")
-
-
-def _dns_failure(err: OAAClientError) -> str | None:
-    """What DNS said (``netfail.Failure.label``) when the host name did not resolve."""
-    failure = netfail.failure_of(err)
-    if failure.kind in ("dns", "dns-temporary"):
-        return failure.label
-    return netfail.DNS.label if err.error == "Unknown host" else None
-
-
-def _short(err: OAAClientError) -> str:
-    status = f"HTTP {err.status_code}" if err.status_code else err.error
-    return redact.redact(f"{status}: {err.message}")[:300]
-
-
-def _veza_error(err: OAAClientError, url: str, step: str, attempt: int) -> VezaError:
-    """One sentence per failure, with what to do; never the API key (redacted anyway)."""
-    status = err.status_code
-    if isinstance(err, OAAConnectionError) and _tls_failure(err):
-        message, hint = (
-            f"cannot verify the TLS certificate of Veza at {url}",
-            "give the CA with --ca-bundle or REQUESTS_CA_BUNDLE",
-        )
-    elif isinstance(err, OAAConnectionError) and _dns_failure(err):
-        message, hint = (
-            f"cannot find the Veza host {urlsplit(url).hostname or url} ({_dns_failure(err)})",
-            "check VEZA_URL for typos, DNS and the proxy",
-        )
-    elif isinstance(err, OAAConnectionError):
-        message, hint = (
-            f"cannot reach Veza at {url} after {attempt} attempts",
-            "check VEZA_URL and the network/proxy",
-        )
-    elif status == 401:
-        message, hint = "Veza refused the API key (HTTP 401)", "check VEZA_API_KEY"
-    elif status == 403:
-        message, hint = (
-            "Veza refused the request (HTTP 403)",
-            "give the API key's user the right to manage OAA providers",
-        )
-    elif status == 400:
-        message, hint = (
-            f"Veza rejected the {step} (HTTP 400): {_details(err)}",
-            "fix the data it names, or inspect the payload saved with --save-json",
-        )
-    elif status is not None and status >= 500:
-        message, hint = (
-            f"Veza failed the {step} with HTTP {status} after {attempt} attempts",
-            "try again later; if it persists, contact Veza support",
-        )
-    else:
-        message, hint = (
-            f"Veza failed the {step}: {_short(err)}",
-            "check VEZA_URL and the Veza tenant's status",
-        )
-    return VezaError(redact.redact(message), hint)
-
-
-def _details(err: OAAClientError) -> str:
-    parts = [err.message or err.error]
-    for detail in list(err.details)[:_MAX_DETAILS]:
-        text = detail.get("message", detail) if isinstance(detail, dict) else detail
-        parts.append(str(text))
-    more = len(err.details) - _MAX_DETAILS
-    if more > 0:
-        parts.append(f"and {more} more")
-    return "; ".join(p for p in parts if p)

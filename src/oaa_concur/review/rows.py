@@ -10,7 +10,7 @@ snapshot older than the column reads it as NULL.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -42,28 +42,50 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+SPEND_TABLES = ("profiles", "grants", "approvers", "delegates", "approval_limits")
+"""The tables one Spend record is written to, in the order they are written."""
+
+
 def result_rows(result: DiscoveryResult) -> dict[str, list[Row]]:
     """Rows per child table (without the snapshot id column)."""
-    profiles = result.spend.values()
-    return {
-        "users": [_user_row(u) for u in result.users],
-        "profiles": [_profile_row(p) for p in profiles],
-        "grants": [
-            (p.user_id, g.role_code, _json(g.role_groups)) for p in profiles for g in p.roles
-        ],
-        "approvers": [
+    rows: dict[str, list[Row]] = {"users": [user_row(u) for u in result.users]}
+    rows |= spend_rows(result.spend.values())
+    rows["issues"] = [issue_row(i) for i in result.issues]
+    rows["unknown_references"] = [reference_row(r) for r in result.unknown_references]
+    return rows
+
+
+def spend_rows(profiles: Iterable[SpendProfile]) -> dict[str, list[Row]]:
+    """The rows of Spend records, by table (``SPEND_TABLES``)."""
+    rows: dict[str, list[Row]] = {table: [] for table in SPEND_TABLES}
+    for p in profiles:
+        rows["profiles"].append(_profile_row(p))
+        rows["grants"] += [(p.user_id, g.role_code, _json(g.role_groups)) for g in p.roles]
+        rows["approvers"] += [
             (a.user_id, a.approver_id, a.kind, int(a.primary), a.approver_employee_number)
-            for p in profiles
             for a in p.approvers
-        ],
-        "delegates": [_delegate_row(d) for p in profiles for d in p.delegates],
-        "issues": [(str(i.kind), i.subject, i.detail) for i in result.issues],
-        "approval_limits": [_limit_row(x) for p in profiles for x in p.approval_limits],
-        "unknown_references": [
-            (r.user_id, r.relation, r.kind, r.value, r.employee_number, r.reason)
-            for r in result.unknown_references
-        ],
-    }
+        ]
+        rows["delegates"] += [_delegate_row(d) for d in p.delegates]
+        rows["approval_limits"] += [_limit_row(x) for x in p.approval_limits]
+    return rows
+
+
+def issue_row(i: DataIssue) -> Row:
+    return (str(i.kind), i.subject, i.detail)
+
+
+def reference_row(r: UnknownReference) -> Row:
+    return (r.user_id, r.relation, r.kind, r.value, r.employee_number, r.reason)
+
+
+def issue_from(r: Row) -> DataIssue:
+    """An ``issues`` row (snapshot id first) as a ``DataIssue``."""
+    return DataIssue(IssueKind(r[1]), r[2], r[3])
+
+
+def reference_from(r: Row) -> UnknownReference:
+    """An ``unknown_references`` row (snapshot id first) as an ``UnknownReference``."""
+    return UnknownReference(r[1], r[2], r[3], r[4], r[5], r[6])
 
 
 def _profile_row(p: SpendProfile) -> Row:
@@ -102,7 +124,7 @@ def _limit_row(x: ApprovalLimit) -> Row:
     )
 
 
-def _user_row(u: User) -> Row:
+def user_row(u: User) -> Row:
     emails = _json([[e.value, e.type] for e in u.emails])
     return (
         u.id,
@@ -132,18 +154,16 @@ def rows_to_result(head: Row, tables: dict[str, list[Row]]) -> DiscoveryResult:
     profiles = _profiles(tables)
     return DiscoveryResult(
         company=Company(id=company_id, geolocation=geolocation, name=company_name),
-        users=[_user(r[1:]) for r in tables["users"]],
+        users=[user_from(r[1:]) for r in tables["users"]],
         spend=profiles,
-        issues=[DataIssue(IssueKind(r[1]), r[2], r[3]) for r in tables["issues"]],
+        issues=[issue_from(r) for r in tables["issues"]],
         stats=_stats(stats),
-        unknown_references=[
-            UnknownReference(r[1], r[2], r[3], r[4], r[5], r[6])
-            for r in tables["unknown_references"]
-        ],
+        unknown_references=[reference_from(r) for r in tables["unknown_references"]],
     )
 
 
-def _user(r: Sequence[Any]) -> User:
+def user_from(r: Sequence[Any]) -> User:
+    """A ``users`` row without its snapshot id, as a ``User``."""
     return User(
         id=r[0],
         user_name=r[1],
@@ -167,37 +187,37 @@ def _user(r: Sequence[Any]) -> User:
 
 
 def _profiles(tables: dict[str, list[Row]]) -> dict[str, SpendProfile]:
-    parts: dict[str, dict[str, list[Any]]] = {
-        r[1]: {"roles": [], "approvers": [], "delegates": [], "limits": []}
-        for r in tables["profiles"]
+    children: dict[str, dict[str, list[Row]]] = {
+        r[1]: {t: [] for t in SPEND_TABLES[1:]} for r in tables["profiles"]
     }
-    for r in tables["grants"]:
-        parts[r[1]]["roles"].append(RoleGrant(r[2], tuple(orjson.loads(r[3]))))
-    for r in tables["approvers"]:
-        parts[r[1]]["approvers"].append(ApproverEdge(r[1], r[2], r[3], bool(r[4]), r[5]))
-    for r in tables["delegates"]:
-        parts[r[1]]["delegates"].append(
-            DelegateEdge(r[1], r[2], r[3], tuple(orjson.loads(r[4])), _dt(r[5]), _dt(r[6]), r[7])
-        )
-    for r in tables["approval_limits"]:
-        parts[r[1]]["limits"].append(
-            ApprovalLimit(r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]))
-        )
-    return {r[1]: _profile(r, parts[r[1]]) for r in tables["profiles"]}
+    for table in SPEND_TABLES[1:]:
+        for r in tables[table]:
+            children[r[1]][table].append(r)
+    return {r[1]: profile_from(r, children[r[1]]) for r in tables["profiles"]}
 
 
-def _profile(r: Row, p: dict[str, list[Any]]) -> SpendProfile:
+def profile_from(r: Row, children: Mapping[str, Sequence[Row]]) -> SpendProfile:
+    """A ``profiles`` row and its child rows by table (each row with its snapshot id first),
+    as a ``SpendProfile``."""
     return SpendProfile(
         r[1],
-        tuple(p["roles"]),
-        tuple(p["approvers"]),
-        tuple(p["delegates"]),
+        tuple(RoleGrant(g[2], tuple(orjson.loads(g[3]))) for g in children.get("grants", ())),
+        tuple(
+            ApproverEdge(a[1], a[2], a[3], bool(a[4]), a[5]) for a in children.get("approvers", ())
+        ),
+        tuple(
+            DelegateEdge(d[1], d[2], d[3], tuple(orjson.loads(d[4])), _dt(d[5]), _dt(d[6]), d[7])
+            for d in children.get("delegates", ())
+        ),
         _opt_bool(r[2]),
         _opt_bool(r[3]),
         bi_manager_id=r[4],
         bi_manager_employee_number=r[5],
         processor_report_access=r[6],
-        approval_limits=tuple(p["limits"]),
+        approval_limits=tuple(
+            ApprovalLimit(x[1], x[2], x[3], x[4], x[5], x[6], x[7], bool(x[8]))
+            for x in children.get("approval_limits", ())
+        ),
     )
 
 

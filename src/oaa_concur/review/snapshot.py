@@ -9,6 +9,8 @@ is not a database, or was written by a newer version, is a ``ConfigError`` with 
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,13 +19,32 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from oaa_concur.errors import ConfigError
+from oaa_concur.errors import ConfigError, LockedError
 from oaa_concur.gc_control import gc_paused
-from oaa_concur.models import DiscoveryResult
+from oaa_concur.models import DiscoveryResult, ProgressCallback
 from oaa_concur.review.rows import result_rows, rows_to_result, stats_json
-from oaa_concur.state.files import create_private_file, ensure_private_dir, guard_database
+from oaa_concur.review.spool import Spool
+from oaa_concur.review.store import (
+    COMPLETE,
+    SCHEMA_5,
+    SPOOL_PRAGMAS,
+    SnapshotReader,
+    delete_snapshots,
+    insert,
+    open_pending,
+    pending_ids,
+    transaction,
+)
+from oaa_concur.state.files import (
+    SQLITE_COMPANIONS,
+    create_private_file,
+    ensure_private_dir,
+    guard_database,
+    open_private,
+)
 
 FILE_NAME = "snapshots.sqlite"
+SPOOL_LOCK = "snapshots.lock"
 
 # Each entry moves the schema from version i to i + 1. Never edit a released entry: add one.
 MIGRATIONS: list[str] = [
@@ -92,6 +113,8 @@ MIGRATIONS: list[str] = [
     CREATE INDEX approval_limits_snap ON approval_limits (snapshot_id);
     CREATE INDEX unknown_references_snap ON unknown_references (snapshot_id);
     """,
+    # 5: issue 12: a snapshot is the discovery's spool, pending until every page was read.
+    SCHEMA_5,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 CHILD_TABLES = (
@@ -168,7 +191,7 @@ class SnapshotStore:
             )
             snap_id = int(cur.lastrowid or 0)
             for table, table_rows in rows.items():
-                _insert(db, table, snap_id, table_rows)
+                insert(db, table, snap_id, table_rows)
         return snap_id
 
     def mark_pushed(self, snap_id: int, when: datetime | None = None) -> None:
@@ -189,16 +212,55 @@ class SnapshotStore:
             old = [
                 r[0]
                 for r in db.execute(
-                    "SELECT id FROM snapshots ORDER BY id DESC LIMIT -1 OFFSET ?", (keep,)
+                    "SELECT id FROM snapshots WHERE status = ? ORDER BY id DESC LIMIT -1 OFFSET ?",
+                    (COMPLETE, keep),
                 )
             ]
-            for table in CHILD_TABLES:
-                db.executemany(
-                    f"DELETE FROM {table} WHERE snapshot_id = ?",  # noqa: S608
-                    [(i,) for i in old],
-                )
-            db.executemany("DELETE FROM snapshots WHERE id = ?", [(i,) for i in old])
+            delete_snapshots(db, old, CHILD_TABLES)
         return len(old)
+
+    @contextmanager
+    def spool(self, progress: ProgressCallback | None = None) -> Iterator[Spool]:
+        """A pending snapshot for one discovery to write (``review.spool``). Nothing of it stays
+        unless ``Spool.complete`` ran: any error (or a normal exit before it) deletes its rows,
+        and the store's files too when this spool created them (a failed first run leaves the
+        state directory as it found it). The spool holds ``snapshots.lock`` while it lives, so
+        pending rows it finds at the start belong to a run that died, and are deleted."""
+        new = not self.path.exists()
+        lock = self.state_dir / SPOOL_LOCK
+        new_lock = not lock.exists()
+        _create_private(self.state_dir, self.path)
+        completed = False
+        try:
+            with _spool_lock(lock), self._connect() as db:
+                spool = self._open_spool(db, progress)
+                try:
+                    yield spool
+                finally:
+                    completed = spool.completed
+                    if not completed:
+                        with transaction(db):
+                            delete_snapshots(db, [spool.snap], CHILD_TABLES)
+        finally:
+            if not completed and new:
+                _remove_store(self.path, lock if new_lock else None)
+        if self.retention:
+            self.prune(self.retention)
+
+    def _open_spool(self, db: sqlite3.Connection, progress: ProgressCallback | None) -> Spool:
+        for pragma in SPOOL_PRAGMAS:
+            db.execute(pragma)
+        with transaction(db):
+            delete_snapshots(db, pending_ids(db), CHILD_TABLES)
+            snap = open_pending(db)
+        return Spool(db, snap, progress)
+
+    @contextmanager
+    def read(self, snap_id: int) -> Iterator[SnapshotReader]:
+        """Snapshot ``snap_id`` (complete) as streams of typed records (``review.store``)."""
+        self.info(snap_id)  # a ConfigError with one sentence when there is no such snapshot
+        with self._connect() as db:
+            yield SnapshotReader(db, snap_id)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -207,7 +269,10 @@ class SnapshotStore:
         if not self.path.exists():
             return []
         with self._connect() as db:
-            rows = db.execute(f"SELECT {_INFO_COLUMNS} FROM snapshots ORDER BY id").fetchall()  # noqa: S608
+            rows = db.execute(
+                f"SELECT {_INFO_COLUMNS} FROM snapshots WHERE status = ? ORDER BY id",  # noqa: S608
+                (COMPLETE,),
+            ).fetchall()
         return [_info(r) for r in rows]
 
     def info(self, snap_id: int) -> SnapshotInfo:
@@ -216,8 +281,8 @@ class SnapshotStore:
             raise self._missing(snap_id)
         with self._connect() as db:
             row = db.execute(
-                f"SELECT {_INFO_COLUMNS} FROM snapshots WHERE id = ?",  # noqa: S608
-                (snap_id,),
+                f"SELECT {_INFO_COLUMNS} FROM snapshots WHERE id = ? AND status = ?",  # noqa: S608
+                (snap_id, COMPLETE),
             ).fetchone()
         if row is None:
             raise self._missing(snap_id)
@@ -238,11 +303,13 @@ class SnapshotStore:
 
     def latest_id(self) -> int | None:
         """The newest snapshot's id, or None when there is none."""
-        return self._scalar("SELECT max(id) FROM snapshots", ())
+        return self._scalar("SELECT max(id) FROM snapshots WHERE status = ?", (COMPLETE,))
 
     def previous(self, snap_id: int) -> int | None:
         """The id of the snapshot recorded just before ``snap_id``, or None."""
-        return self._scalar("SELECT max(id) FROM snapshots WHERE id < ?", (snap_id,))
+        return self._scalar(
+            "SELECT max(id) FROM snapshots WHERE id < ? AND status = ?", (snap_id, COMPLETE)
+        )
 
     def last_pushed_user_count(self, company_id: str) -> int | None:
         """Users in the newest pushed snapshot of ``company_id``, or None when none was.
@@ -251,7 +318,7 @@ class SnapshotStore:
         the new company's user count with the old one's.
         """
         return self._scalar(
-            "SELECT user_count FROM snapshots WHERE pushed_at IS NOT NULL"
+            "SELECT user_count FROM snapshots WHERE pushed_at IS NOT NULL AND status = 'complete'"
             " AND company_id = ? ORDER BY id DESC LIMIT 1",
             (company_id,),
         )
@@ -262,19 +329,21 @@ class SnapshotStore:
             raise self._missing(snap_id)
         with self._connect() as db:
             head = db.execute(
-                "SELECT company_id, geolocation, company_name, stats FROM snapshots WHERE id = ?",
-                (snap_id,),
+                "SELECT company_id, geolocation, company_name, stats FROM snapshots"
+                " WHERE id = ? AND status = ?",
+                (snap_id, COMPLETE),
             ).fetchone()
             if head is None:
                 raise self._missing(snap_id)
-            tables = {
-                t: db.execute(
-                    f"SELECT * FROM {t} WHERE snapshot_id = ? ORDER BY rowid",  # noqa: S608
-                    (snap_id,),
-                ).fetchall()
-                for t in CHILD_TABLES
-            }
-        return rows_to_result(head, tables)
+            with gc_paused():  # millions of small objects, no cycles among them
+                tables = {
+                    t: db.execute(
+                        f"SELECT * FROM {t} WHERE snapshot_id = ? ORDER BY rowid",  # noqa: S608
+                        (snap_id,),
+                    ).fetchall()
+                    for t in CHILD_TABLES
+                }
+                return rows_to_result(head, tables)
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -316,22 +385,37 @@ class SnapshotStore:
         )
 
 
+def _remove_store(path: Path, lock: Path | None) -> None:
+    """The store files a failed first spool created (database, journals, lock)."""
+    for candidate in (path, *(path.with_name(path.name + end) for end in SQLITE_COMPANIONS)):
+        candidate.unlink(missing_ok=True)
+    if lock is not None:
+        lock.unlink(missing_ok=True)
+
+
+@contextmanager
+def _spool_lock(path: Path) -> Iterator[None]:
+    """``snapshots.lock`` held (flock) while a spool lives; a second one is refused."""
+    fd = open_private(path, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise LockedError(
+            f"another oaa-concur run is still writing its snapshot ({path})",
+            "wait for it to finish",
+        ) from None
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
 def _create_private(state_dir: Path, path: Path) -> None:
     """Create the state directory (0700) and an empty database file (0600) if missing."""
     ensure_private_dir(state_dir)
     create_private_file(path)
-
-
-@contextmanager
-def transaction(db: sqlite3.Connection) -> Iterator[None]:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error: all or nothing."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
 
 
 def _migrate(db: sqlite3.Connection, path: Path, target: int = SCHEMA_VERSION) -> None:
@@ -367,16 +451,6 @@ def migrate_to(path: Path, target: int) -> None:
         _migrate(db, path, target)
     finally:
         db.close()
-
-
-def _insert(db: sqlite3.Connection, table: str, snap_id: int, rows: list[tuple[Any, ...]]) -> None:
-    if not rows:
-        return
-    marks = ", ".join("?" * (len(rows[0]) + 1))
-    db.executemany(
-        f"INSERT INTO {table} VALUES ({marks})",  # noqa: S608 - fixed table names
-        ((snap_id, *row) for row in rows),
-    )
 
 
 def _snapshot_row(result: DiscoveryResult, grant_count: int) -> tuple[Any, ...]:

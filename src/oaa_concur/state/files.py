@@ -164,7 +164,7 @@ _USAGE_ERRNOS = frozenset(
 )
 
 
-def _unwritable(path: Path, exc: OSError) -> OaaConcurError:
+def unwritable(path: Path, exc: OSError) -> OaaConcurError:
     """One sentence for a file that cannot be written: the path's fault (a directory, no
     permission: exit 2) or the machine's (disk full, I/O error: exit 1)."""
     reason = exc.strerror or type(exc).__name__
@@ -184,7 +184,7 @@ def write_private(path: Path, data: bytes | str) -> Path:
     try:
         return _write_atomically(path, blob)
     except OSError as exc:
-        raise _unwritable(path, exc) from None
+        raise unwritable(path, exc) from None
 
 
 def _write_atomically(path: Path, blob: bytes) -> Path:
