@@ -93,7 +93,7 @@ def test_snapshots_format_json(state: Path) -> None:
     assert document["store"] == str(state / "snapshots.sqlite")
     assert [s["id"] for s in document["snapshots"]] == [i.id for i in infos]
     first = document["snapshots"][0]
-    assert first["user_count"] == 20 and first["pushed_at"] is None
+    assert first["users"] == 20 and first["pushed_at"] is None
     assert first["taken_at"] == infos[0].taken_at.isoformat()
 
 

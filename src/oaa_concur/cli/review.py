@@ -32,9 +32,12 @@ from oaa_concur.review.report import FORMATS, Format, ReportOutcome, report_snap
 from oaa_concur.review.rules import SEVERITIES, Severity, load_rules
 from oaa_concur.review.snapshot import SnapshotInfo, SnapshotStore
 from oaa_concur.safetext import one_line, terminal
+from oaa_concur.summary import FIGURES, figure_fields
 
-_COLUMNS = ("id", "taken at (UTC)", "company", "users", "spend grants", "issues", "duration")
-_RIGHT = {"id", "users", "spend grants"}
+_FIGURES = tuple(name.replace("_", " ") for name in FIGURES)
+"""The figure columns, under the names the discover summary and the report use."""
+_COLUMNS = ("id", "taken at (UTC)", "company", *_FIGURES, "duration")
+_RIGHT = {"id", *_FIGURES}
 
 
 def _store(kwargs: dict[str, Any]) -> SnapshotStore:
@@ -107,21 +110,32 @@ def _table(store: SnapshotStore, infos: list[SnapshotInfo]) -> Table:
             str(i.id),
             i.taken_at.strftime("%Y-%m-%d %H:%M:%S"),
             cell(i.company_name or i.company_id),
-            str(i.user_count),
-            str(i.grant_count),
-            str(i.issue_count),
+            *(str(value) for value in _figures_of(i).values()),
             f"{i.duration_s:.1f} s" if i.duration_s else "",
             "yes" if i.pushed_at else "",
         )
     return table
 
 
+def _figures_of(info: SnapshotInfo) -> dict[str, int]:
+    """The snapshot's figures under ``summary.FIGURES``' names (the store's, as the discover
+    summary shows them)."""
+    assert info.figures is not None  # the listing fills them (stored, or counted)
+    return figure_fields(info.figures)
+
+
 def _snapshot_record(info: SnapshotInfo) -> dict[str, object]:
-    """One snapshot for ``snapshots --format json`` (times in ISO 8601, UTC)."""
-    record = dataclasses.asdict(info)
-    record["taken_at"] = info.taken_at.isoformat()
-    record["pushed_at"] = info.pushed_at.isoformat() if info.pushed_at else None
-    return record
+    """One snapshot for ``snapshots --format json`` (times in ISO 8601, UTC), its figures
+    under the names of the discover summary."""
+    return {
+        "id": info.id,
+        "taken_at": info.taken_at.isoformat(),
+        "company_id": info.company_id,
+        "company_name": info.company_name,
+        **_figures_of(info),
+        "duration_s": info.duration_s,
+        "pushed_at": info.pushed_at.isoformat() if info.pushed_at else None,
+    }
 
 
 def _snapshots_json(store: SnapshotStore) -> None:

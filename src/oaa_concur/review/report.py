@@ -21,7 +21,7 @@ import io
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TextIO, get_args
@@ -38,6 +38,7 @@ from oaa_concur.review.rules import RuleSet, Severity, default_rules
 from oaa_concur.review.snapshot import SnapshotInfo, SnapshotStore
 from oaa_concur.safetext import visible
 from oaa_concur.state.files import write_private
+from oaa_concur.summary import FIGURES, figure_fields, summarize
 
 Format = Literal["html", "csv", "json"]
 FORMATS: tuple[Format, ...] = get_args(Format)
@@ -106,6 +107,10 @@ class Report:
     details: Details
     notes: tuple[str, ...] = ()
     """What the reader must know about the run that made the snapshot (one sentence each)."""
+    figures: Mapping[str, int] = field(default_factory=dict)
+    """The snapshot's figures under ``summary.FIGURES``' names: the store's
+    (``SnapshotInfo.figures``, the discover summary's and the ``snapshots`` table's), else
+    counted from the result the same way (``summary.summarize``)."""
 
     def to_json(self, *, with_grants: bool = True) -> dict[str, Any]:
         """The JSON document (``with_grants=False``: without the grant rows, for the HTML)."""
@@ -218,7 +223,15 @@ def build(
         issues=tuple(result.issues),
         details=details(result, now),
         notes=run_notes(result),
+        figures=_figures(result, snapshot),
     )
+
+
+def _figures(result: DiscoveryResult, snapshot: SnapshotInfo | None) -> dict[str, int]:
+    if snapshot is not None and snapshot.figures is not None:
+        return figure_fields(snapshot.figures)
+    counted = summarize(result)
+    return {name: getattr(counted, name) for name in FIGURES}
 
 
 def run_notes(result: DiscoveryResult) -> tuple[str, ...]:
@@ -269,18 +282,16 @@ def _document(report: Report) -> dict[str, Any]:
 
 def _summary_json(report: Report) -> dict[str, Any]:
     findings = list(report.findings)
+    figures = report.figures
     return {
-        "users": sum(report.statuses.values()),
-        "active": report.statuses.get("active", 0),
-        "inactive": report.statuses.get("inactive", 0),
+        **figures,
+        "inactive": figures["users"] - figures["active"],
         "terminated_active": report.statuses.get("terminated-active", 0),
-        "grants": len(report.grants),
         "privileged_grants": sum(1 for g in report.grants if g.privileged),
         "privileged_users": len({g.user_id for g in report.grants if g.privileged}),
         "findings": counts(findings),
         "findings_line": summary_line(findings),
         "exempted": sum(1 for f in findings if f.exemption is not None),
-        "data_issues": len(report.issues),
         "delegations_out_of_window": len(report.details.delegations),
         "unknown_references": len(report.details.references),
         "approval_limits": len(report.details.limits),
