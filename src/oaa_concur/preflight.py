@@ -204,6 +204,26 @@ def check_state_dir(settings: Settings) -> CheckResult:
     )
 
 
+def check_payload_path(path: Path) -> None:
+    """``--save-json``'s path can take the payload (checked before discovery, not after it):
+    not a directory, and its directory exists and is writable, or can be created."""
+    from oaa_concur.errors import ConfigError
+
+    if path.is_dir():
+        raise ConfigError(f"--save-json {path} is a directory", "give the path of a file")
+    parent = path.parent if os.path.lexists(path.parent) else _nearest_existing(path.parent)
+    if not parent.is_dir():
+        raise ConfigError(
+            f"--save-json {path} cannot be written ({parent} is not a directory)",
+            "give a file path in a writable directory",
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"--save-json {path} cannot be written ({parent} is not writable)",
+            "give a file path in a writable directory",
+        )
+
+
 def check_lock(settings: Settings) -> CheckResult:
     from oaa_concur.state.lock import LOCK_NAME, current_holder, locked_error
 
@@ -416,14 +436,16 @@ def run_preflight(
     secrets: Secrets,
     *,
     concur: bool = True,
+    refresh: bool = True,
     veza: bool | None = None,
     history: bool = True,
     runtime: Runtime = DEFAULT,
 ) -> Preflight:
     """Run the checks. ``veza``: True must push (a missing VEZA_URL fails), None checks Veza
     when it is configured (else one warning), False skips it. ``concur`` False skips the
-    refresh (``discover`` refreshes as its own first step); ``history`` False skips the
-    last run."""
+    Concur checks; ``refresh`` False checks the app's credentials but not the refresh
+    (``discover`` refreshes as its own first request, before any page); ``history`` False
+    skips the last run."""
     results = [guarded("config", lambda: check_config(settings))]
     state = guarded("state_dir", lambda: check_state_dir(settings))
     results.append(state)
@@ -432,7 +454,7 @@ def run_preflight(
     if concur:
         app = guarded("concur_app", lambda: check_concur_app(settings, secrets))
         results.append(app)
-        if app.status != "fail" and all(r.status != "fail" for r in results):
+        if refresh and app.status != "fail" and all(r.status != "fail" for r in results):
             results.extend(concur_checks(settings, secrets, runtime))
     if veza or (veza is None and (settings.veza_url or secrets.veza_api_key)):
         results.extend(veza_checks(settings, secrets, runtime))

@@ -1,4 +1,17 @@
-"""CLI command ``discover``: full discovery, payload file, snapshot and push (design.md §2.1)."""
+"""CLI command ``discover``: full discovery, payload file, snapshot and push (design.md §2.1).
+
+Before the first Concur request the preflight runs (``preflight.run_preflight``: settings,
+state directory, lock, the Concur app's credentials and, when pushing, Veza's URL, TLS, API
+key and provider), then ``--save-json``'s path is checked; a failure there records nothing
+(no snapshot, no payload file). The Concur refresh is discovery's own first request, before
+any page, so a run does not refresh twice; its failure records nothing either.
+
+``--no-push``: discover, write ``--save-json`` if given, record a snapshot, do not push.
+``--dry-run``: discover and check everything a run would write, and keep none of it: no
+snapshot (a private temporary store, deleted at exit), no payload file (``--save-json`` is
+refused with it), no push. The state directory keeps only what it must not lose: the refresh
+token Concur rotates on every refresh (``credentials.json``, under the lock).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +24,10 @@ import click
 from oaa_concur.cli.options import common_options, runtime_of, settings_from
 from oaa_concur.cli.output import result_record
 from oaa_concur.cli.progress import progress_display
-from oaa_concur.config import Secrets
+from oaa_concur.config import Secrets, Settings
+from oaa_concur.errors import ConfigError
+from oaa_concur.phases import phase
+from oaa_concur.preflight import check_payload_path, run_preflight
 from oaa_concur.sync import SyncOptions, SyncOutcome, run_sync
 
 if TYPE_CHECKING:
@@ -28,7 +44,16 @@ def register(root: click.Group) -> None:
     )
     @click.option("--no-push", is_flag=True, help="Discover and record a snapshot, do not push.")
     @click.option(
-        "--dry-run", is_flag=True, help="Discover and write the payload only: no snapshot, no push."
+        "--dry-run",
+        is_flag=True,
+        help="Discover and check, keep nothing: no snapshot, no payload file, no push.",
+    )
+    @click.option(
+        "--retention",
+        type=click.IntRange(min=0),
+        default=None,
+        metavar="N",
+        help="Keep the newest N snapshots and the last pushed one (default 30; 0: keep all).",
     )
     @click.option(
         "--allow-shrink",
@@ -79,6 +104,7 @@ def register(root: click.Group) -> None:
         allow_shrink: bool | None,
         max_shrink: float | None,
         run_deadline_s: float | None,
+        retention: int | None,
         no_wait: bool,
         parse_timeout_s: float | None,
         part_size_mb: float | None,
@@ -86,30 +112,53 @@ def register(root: click.Group) -> None:
     ) -> None:
         """Discover Concur users and roles; record a snapshot; push to Veza."""
         settings = settings_from(
-            kwargs, allow_shrink=allow_shrink, max_shrink=max_shrink, run_deadline_s=run_deadline_s
+            kwargs,
+            allow_shrink=allow_shrink,
+            max_shrink=max_shrink,
+            run_deadline_s=run_deadline_s,
+            retention=retention,
         )
         secrets = Secrets.from_env().register()
+        if dry_run and save_json is not None:
+            raise ConfigError(
+                "--dry-run writes no file, so it cannot take --save-json",
+                "use --no-push --save-json PATH to keep the payload (that records a snapshot)",
+            )
         options = SyncOptions(
             save_json=save_json,
             push=not (no_push or dry_run),
             temporary_store=dry_run,
             push_options=_push_options(no_wait, parse_timeout_s, part_size_mb),
         )
-        if options.push:  # refused before discovery, not after it
-            from oaa_concur.oaa.probe import check_settings
-
-            check_settings(
-                settings.veza_url,
-                secrets.veza_api_key,
-                provider_name=settings.provider_name,
-                data_source_name=settings.data_source_name,
-                ca_bundle=settings.ca_bundle,
-            )
+        preflight(settings, secrets, options)
         with progress_display(log_format=settings.log_format) as display:
             outcome = run_sync(
-                settings, secrets, options, progress=display.progress, runtime=runtime_of()
+                settings,
+                secrets,
+                options,
+                progress=display.progress,
+                phases=display.phase,
+                runtime=runtime_of(),
             )
         click.echo(summary_output(outcome, as_json=settings.log_format == "json"))
+
+
+def preflight(settings: Settings, secrets: Secrets, options: SyncOptions) -> None:
+    """Everything that can be checked before the first Concur request; raise the first
+    failure's own error (its exit code: 2 configuration, 3 lock, 1 Veza unreachable)."""
+    with phase("preflight") as step:
+        checks = run_preflight(
+            settings,
+            secrets,
+            refresh=False,
+            veza=options.push,
+            history=False,
+            runtime=runtime_of(),
+        )
+        checks.raise_for_failure()
+        if options.save_json is not None:
+            check_payload_path(options.save_json)
+        step.count(checks=len(checks.checks), warnings=checks.counts()["warn"])
 
 
 def summary_output(outcome: SyncOutcome, *, as_json: bool) -> str:
