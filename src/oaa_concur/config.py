@@ -26,6 +26,9 @@ from oaa_concur.safetext import one_line
 # tools-support/release-notes/api/2025-01-09.md). Every later call goes to the geolocation.
 DEFAULT_CONCUR_URL = "https://glz.api.concursolutions.com"
 DEFAULT_CONCURRENCY = 8
+DEFAULT_RETENTION = 30
+"""Snapshots kept by default (the newest 30, and always the last pushed one: the shrink guard's
+baseline). About 38 MB each at 50,000 users; 0 keeps every snapshot."""
 LogFormat = Literal["text", "json"]
 LOG_FORMATS: tuple[LogFormat, ...] = get_args(LogFormat)
 
@@ -58,7 +61,8 @@ class Settings:
     allow_shrink: bool = False
     max_shrink: float = 0.10
     timeout_s: float = 60.0
-    retention: int | None = None
+    retention: int = DEFAULT_RETENTION
+    """Complete snapshots to keep (the last pushed one is kept besides); 0: keep all."""
     trusted_hosts: tuple[str, ...] = ()
     """Concur hosts trusted besides the documented ones and CONCUR_URL's (design.md §3.1)."""
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
@@ -222,6 +226,11 @@ def _check_key(name: str, value: Any, path: Path) -> None:
     if key not in FILE_KEYS:
         near = difflib.get_close_matches(key, FILE_KEYS, n=1)
         hint = f"did you mean {_spelled(near[0])!r}?" if near else "see the README for the keys"
+        if isinstance(value, dict):  # e.g. [concur]: a table nothing reads
+            raise ConfigError(
+                f"The config file {path} has an unknown table [{name}]",
+                f"settings go at the top level or in an [oaa-concur] table; {hint}",
+            )
         raise ConfigError(f"The config file {path} has an unknown setting {name!r}", hint)
     wanted = FILE_KEYS[key]
     ok = isinstance(value, wanted) and not (isinstance(value, bool) and bool not in wanted)
@@ -337,6 +346,10 @@ def _coerce(values: dict[str, Any]) -> Settings:
         raise ConfigError("--concurrency must be at least 1")
     if values.get("log_format", "text") not in LOG_FORMATS:
         raise ConfigError("--log-format must be text or json")
+    if values.get("retention", DEFAULT_RETENTION) < 0:
+        raise ConfigError(
+            "--retention must be 0 (keep every snapshot) or more", "give a number of snapshots"
+        )
     if not 0 <= values.get("max_shrink", 0.1) <= 1:
         raise ConfigError("max_shrink must be a fraction between 0 and 1 (0.10 = 10 %)")
     for key in ("timeout_s", "request_deadline_s", "run_deadline_s", *_INTS[3:]):

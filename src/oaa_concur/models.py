@@ -9,6 +9,7 @@ All datetimes are timezone-aware UTC. Ids are Concur user UUIDs exactly as Concu
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -357,3 +358,18 @@ class ProgressCallback(Protocol):
     known. Discovery calls it after each page; the CLI draws it (design.md §2.1)."""
 
     def __call__(self, phase: str, done: int, total: int | None) -> None: ...
+
+
+class PhaseCallback(Protocol):
+    """Told that a phase without a record count begins (after fetching: "building the OAA
+    payload", "recording the snapshot", "pushing to Veza"): the CLI shows a spinner named
+    ``name`` (and clears the finished bars) until the returned context exits. The pipeline
+    calls it through ``oaa_concur.phases.phase``, which also logs the phase's counts and
+    duration at INFO; ``no_phase`` is the do-nothing default."""
+
+    def __call__(self, name: str) -> AbstractContextManager[None]: ...
+
+
+def no_phase(name: str) -> AbstractContextManager[None]:
+    """A ``PhaseCallback`` that shows nothing (no terminal, JSON logs, tests)."""
+    return nullcontext()

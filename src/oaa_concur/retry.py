@@ -5,6 +5,10 @@ budget (design.md §3.4). The caller says which failures are transient (``classi
 clock and randomness come from its ``Runtime``, so tests never wait and nothing patches a
 global (design.md §5).
 
+Every retry is a WARNING naming the request, the host, what failed (the status, or the kind of
+connection failure) and the attempt ("attempt 2 of 6, retrying in 1.8 s"): an unreachable
+host is never silent while the retries run.
+
 Concur's documented 429 carries ``retry-after: 0`` (concur-api.md §5.3), so the header is
 honoured only above ``retry_after_floor_s``: trusting a zero would hammer an overloaded API.
 ``Retry-After`` is delta-seconds or an HTTP-date (RFC 9110 §10.2.3); a date is turned into
@@ -35,6 +39,10 @@ class Transient:
     """The ``Retry-After`` header as the server sent it, if any."""
     malformed: bool = False
     """A 2xx whose body could not be used: retried ``max_malformed_attempts`` times at most."""
+    reason: str | None = None
+    """What failed, for the retry's WARNING: ``HTTP 503``, ``connection refused``, ..."""
+    host: str | None = None
+    """The host (``host[:port]``) the failed attempt went to, for the WARNING."""
 
 
 Classify = Callable[[Exception], Transient | None]
@@ -143,7 +151,37 @@ class Retrier:
         delay = self.policy.delay(attempt, hinted, self.runtime.rand())
         if now - start + delay > self.policy.total_budget_s:
             return None
-        LOG.debug("%s failed (%s); retry %d in %.1f s", what, error, attempt, delay)
+        _warn(what, transient, attempt, self.policy.attempts_for(transient), delay)
         if self.on_retry is not None:
             self.on_retry(error, attempt, delay)
         return delay
+
+
+def _warn(what: str, transient: Transient, attempt: int, attempts: int, delay: float) -> None:
+    """One WARNING per retry: what, where, why, which attempt, how long until the next.
+
+    ``GET /profile/identity/v4.1/Users failed at us2.api.concursolutions.com (HTTP 503);
+    attempt 2 of 6, retrying in 1.8 s``; in JSON mode the same as fields (``event: retry``).
+    """
+    where = f" at {transient.host}" if transient.host else ""
+    reason = transient.reason or "failed"
+    LOG.warning(
+        "%s failed%s (%s); attempt %d of %d, retrying in %.1f s",
+        what,
+        where,
+        reason,
+        attempt,
+        attempts,
+        delay,
+        extra={
+            "fields": {
+                "event": "retry",
+                "request": what,
+                "host": transient.host,
+                "reason": reason,
+                "attempt": attempt,
+                "attempts": attempts,
+                "retry_in_s": round(delay, 3),
+            }
+        },
+    )

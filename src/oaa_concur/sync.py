@@ -35,9 +35,17 @@ from typing import TYPE_CHECKING
 
 from oaa_concur.config import Secrets, Settings
 from oaa_concur.errors import ConfigError, PushRefused
-from oaa_concur.models import Company, DataIssue, DiscoveryResult, ProgressCallback, RunStats
+from oaa_concur.models import (
+    Company,
+    DataIssue,
+    DiscoveryResult,
+    PhaseCallback,
+    ProgressCallback,
+    RunStats,
+)
+from oaa_concur.phases import phase
 from oaa_concur.runtime import DEFAULT, Runtime
-from oaa_concur.summary import Summary
+from oaa_concur.summary import Summary, figure_fields
 
 if TYPE_CHECKING:
     from oaa_concur.oaa import PushOptions, PushResult
@@ -81,15 +89,17 @@ class SyncOutcome:
     """False for a run into a temporary store (``--dry-run``)."""
 
     def summary(self) -> Summary:
-        """The one-line summary of the run, from the snapshot's figures."""
+        """The one-line summary of the run, from the snapshot's figures (``review.store``)."""
         stats = self.stats
+        fields = figure_fields(self.figures)
         return Summary(
-            users=self.figures.users,
-            active=self.figures.active,
-            roles=self.figures.roles,
-            grants=self.figures.grants,
-            data_issues=self.figures.issues,
-            warnings=len(self.warnings),
+            users=fields["users"],
+            active=fields["active"],
+            roles=fields["roles"],
+            grants=fields["grants"],
+            spend_grants=fields["spend_grants"],
+            data_issues=fields["data_issues"],
+            warnings=len(self.warnings) if self.pushed else None,
             requests=stats.requests if stats else 0,
             seconds=self.seconds,
             token_requests=stats.token_requests if stats else 0,
@@ -129,9 +139,13 @@ def run_sync(
     options: SyncOptions,
     *,
     progress: ProgressCallback | None = None,
+    phases: PhaseCallback | None = None,
     runtime: Runtime = DEFAULT,
 ) -> SyncOutcome:
-    """Run one discovery and everything after it; raise an ``OaaConcurError`` on failure."""
+    """Run one discovery and everything after it; raise an ``OaaConcurError`` on failure.
+
+    Each phase logs one INFO record with its counts and duration (``phases.phase``); the ones
+    after fetching show a spinner through ``phases``."""
     from oaa_concur.concur.discovery import discover_to_spool
     from oaa_concur.oaa.stream import save_stored
 
@@ -139,14 +153,20 @@ def run_sync(
     if options.push:
         _require_veza(settings, secrets)
     with _store(settings, options) as store, store.spool(progress) as spool:
-        found = discover_to_spool(spool, settings, secrets, runtime=runtime)
+        with phase("discovering Concur") as step:
+            found = discover_to_spool(spool, settings, secrets, runtime=runtime)
+            step.count(**_fetched(found.stats))
         company, now = found.company, found.stats.started_at
         with _payload_path(settings, options) as path:
-            written, mapped = save_stored(spool, company, now, path)
-            if written is not None:
-                LOG.info("wrote the OAA payload (%d users, %d bytes)", written.users, written.size)
+            with phase(_payload_phase(path), phases) as step:
+                written, mapped = save_stored(spool, company, now, path)
+                if written is not None:
+                    step.count(users=written.users, bytes=written.size)
+                step.count(mapping_issues=len(mapped))
             issues = spool.issues() + mapped
-            figures = spool.complete(company, found.stats, mapped)
+            with phase(_record_phase(options), phases) as step:
+                figures = spool.complete(company, found.stats, mapped)
+                step.count(**figure_fields(figures))
             outcome = SyncOutcome(
                 company,
                 spool.snap,
@@ -159,12 +179,33 @@ def run_sync(
                 return dataclasses.replace(outcome, seconds=time.monotonic() - started)
             baseline = store.last_pushed_user_count(company.id)
             check_shrink(baseline, figures.users, settings)
-            pushed = _push(path, settings, secrets, company, options, runtime)
+            with phase("pushing to Veza", phases) as step:
+                pushed = _push(path, settings, secrets, company, options, runtime)
+                step.count(bytes=pushed.payload_bytes, parts=pushed.parts)
     store.mark_pushed(outcome.snapshot_id)
     seconds = time.monotonic() - started
     return dataclasses.replace(
         outcome, pushed=True, warnings=pushed.warnings, seconds=seconds, push=pushed
     )
+
+
+def _fetched(stats: RunStats) -> dict[str, int]:
+    return {
+        "identity_pages": stats.identity_pages,
+        "spend_pages": stats.spend_pages,
+        "requests": stats.requests,
+        "retries": stats.retries,
+    }
+
+
+def _payload_phase(path: Path | None) -> str:
+    return "mapping the OAA payload" if path is None else "writing the OAA payload"
+
+
+def _record_phase(options: SyncOptions) -> str:
+    if options.temporary_store:
+        return "checking the snapshot (dry run: not recorded)"
+    return "recording the snapshot"
 
 
 @contextlib.contextmanager

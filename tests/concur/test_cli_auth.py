@@ -93,6 +93,25 @@ def test_exchange_prompts_when_no_env_token(sim: RunningSimulator, tmp_path: Pat
     assert sim.request_token not in result.output
 
 
+def test_exchange_without_terminal_or_variable_is_one_sentence(
+    sim: RunningSimulator, tmp_path: Path
+) -> None:
+    """No CONCUR_REQUEST_TOKEN and stdin not a terminal (cron, CI): no prompt that cannot hide
+    the input (GetPassWarning), no "Aborted!": one sentence, exit 2, nothing stored."""
+    values: dict[str, str | None] = dict.fromkeys(ENV_KEYS)
+    values.update(sim.env(), OAA_CONCUR_STATE_DIR=str(tmp_path))
+    result = CliRunner().invoke(
+        main, ["auth", "exchange", "--company-uuid", sim.company_uuid], env=values, input=""
+    )
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip().splitlines() == [
+        "error: No Company Request Token was given: set CONCUR_REQUEST_TOKEN, pipe the token "
+        "on stdin or type it at a terminal"
+    ]
+    assert "Aborted" not in result.output and "Warning" not in result.output
+    assert not (tmp_path / "credentials.json").exists()
+
+
 def test_exchange_bad_request_token(sim: RunningSimulator, tmp_path: Path) -> None:
     result = run(
         sim,
@@ -155,8 +174,11 @@ def test_check_missing_scopes(tmp_path: Path) -> None:
     no_spend = tuple(s for s in DEFAULT_SCOPES if s != "spend.user.general.read")
     with running_simulator(SimulatorConfig(users=1, scopes=no_spend)) as limited:
         result = run(limited, tmp_path / "b", "check")
-    assert result.exit_code == 1
-    assert "lacks the scope spend.user.general.read" in result.output
+    assert result.exit_code == 2, result.output  # the Concur app's configuration must change
+    assert "The Concur credentials work." not in result.output
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: The Concur credentials work, but the app lacks the scope ")
+    assert "spend.user.general.read, so discovery cannot read Spend roles" in last
 
 
 def test_lock_refuses_second_run(sim: RunningSimulator, tmp_path: Path) -> None:
@@ -168,7 +190,7 @@ def test_lock_refuses_second_run(sim: RunningSimulator, tmp_path: Path) -> None:
         result = run(sim, tmp_path, "check")
     finally:
         os.close(fd)
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # ExitCode.LOCKED
     assert "another oaa-concur run holds the lock" in result.output
 
 

@@ -115,7 +115,7 @@ def test_a_secret_looking_key_anywhere_in_the_file_is_refused(
         ("allow-shrinks = true\n", "did you mean 'allow-shrink'?"),
         ("zzz = 1\n", "unknown setting 'zzz': see the README"),
         ("[oaa-concur]\nconcurrency = 2\n[other]\nx = 1\n", "'other' outside the [oaa-concur]"),
-        ("[oaa-concur]\n[oaa-concur.nested]\nx = 1\n", "unknown setting 'nested'"),
+        ("[oaa-concur]\n[oaa-concur.nested]\nx = 1\n", "unknown table [nested]"),
         ("extra = 1\n", "unknown setting 'extra'"),
         ("from_config = []\n", "unknown setting 'from_config'"),
     ],

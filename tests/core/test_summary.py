@@ -15,4 +15,6 @@ def test_products_spelled_differently_are_one_entitlement_role() -> None:
     summary = summarize(DiscoveryResult(Company("c", "https://x.example"), users, spend))
     # ENTITLEMENT_EXPENSE, ENTITLEMENT_LOCATE_ANALYTICS, EXP_APPROVER, EXP_USER
     assert (summary.users, summary.active, summary.roles, summary.grants) == (2, 1, 4, 5)
-    assert summary.line().startswith("2 users (1 active), 4 roles, 5 grants, 0 data issues")
+    assert summary.line().startswith(
+        "2 users (1 active), 4 roles, 5 grants (2 spend grants), 0 data issues"
+    )

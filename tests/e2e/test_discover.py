@@ -74,7 +74,7 @@ def test_a_page_that_cannot_be_read_fails_closed(
 
 
 def test_shrink_guard_refuses_then_allow_shrink_pushes(state: Path, fake_veza: FakeVeza) -> None:
-    """The user count falling by more than 10 % against the last push is refused (exit 1)."""
+    """The user count falling by more than 10 % against the last push is refused (exit 4)."""
     with running_simulator(SimulatorConfig(users=100, seed=4)) as sim:
         env = sim_env(sim, state, fake_veza)
         assert run_cli(["discover"], env).exit_code == 0
@@ -83,12 +83,12 @@ def test_shrink_guard_refuses_then_allow_shrink_pushes(state: Path, fake_veza: F
     with running_simulator(SimulatorConfig(users=80, seed=4)) as sim:
         env = sim_env(sim, state, fake_veza)
         refused = run_cli(["discover"], env)
-        assert refused.exit_code == 1
+        assert refused.exit_code == 4  # ExitCode.REFUSED
         assert "Refusing to push" in refused.stderr and "--allow-shrink" in refused.stderr
         assert len(fake_veza.pushes) == 1
         (state / "credentials.json").unlink()
         again = run_cli(["discover"], env)  # the refused run is not the new baseline
-        assert again.exit_code == 1
+        assert again.exit_code == 4
         (state / "credentials.json").unlink()
         allowed = run_cli(["discover", "--allow-shrink"], env)
     assert allowed.exit_code == 0, allowed.output

@@ -200,7 +200,8 @@ def test_deprecated_endpoints_in_the_summary_and_the_json_log(tmp_path: Path) ->
     warned = [w for w in text.stderr.splitlines() if "WARNING" in w and "deprecated" in w]
     assert len(warned) == 2
     logged = run_cli(["discover", "--no-push", "--log-format", "json"], env, runtime)
-    records = [json.loads(x) for x in logged.stderr.splitlines() if x.startswith("{")]
+    lines = [*logged.stderr.splitlines(), *logged.stdout.splitlines()]
+    records = [json.loads(x) for x in lines]  # JSON mode: every line is JSON
     [done] = [r for r in records if r["message"] == "run complete"]
     assert {d["endpoint"] for d in done["deprecations"]} == {
         f"GET {LIST_PATH}",

@@ -83,8 +83,8 @@ def test_dead_concur_through_the_cli_is_exit_1_and_one_sentence(
     assert result.exit_code == 1
     last = last_line(result.stderr)
     assert last == (
-        "error: The connection to Concur failed during POST /oauth2/v0/token "
-        "(ConnectError): run again later; if it persists, check CONCUR_URL and the "
+        f"error: The connection to Concur failed during POST /oauth2/v0/token at 127.0.0.1:{port} "
+        "(connection refused): run again later; if it persists, check CONCUR_URL and the "
         "network or proxy"
     )
     assert len(fake.slept) == DEFAULT.max_attempts - 1

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from oaa_concur.oaa.probe import PROBE_POLICY
 from oaa_concur.review.snapshot import SnapshotStore
 from oaa_concur.simulator import SimulatorConfig, running_simulator
 from tests.fakes.clock import FakeTime, full_backoff
@@ -89,15 +90,19 @@ def silent_veza() -> Iterator[str]:
 def test_veza_not_answering_times_out_and_fails_in_bounded_time(
     tmp_path: Path, state: Path, fake_veza: FakeVeza, time: FakeTime, silent_veza: str
 ) -> None:
-    """``timeout_s`` (here 0.2 s from the config file) bounds every Veza request too."""
+    """``timeout_s`` (here 0.2 s from the config file) bounds every Veza request too; the
+    preflight's connection test (``oaa.probe.PROBE_POLICY``: two attempts) meets the silent
+    Veza before the first Concur request, so nothing is discovered or recorded (issue 15)."""
     config = tmp_path / "oaa-concur.toml"
     config.write_text("timeout_s = 0.2\n", encoding="utf-8")
     code, last = _discover(
         state, fake_veza, time, "--config", str(config), env={"VEZA_URL": silent_veza}
     )
     assert code == 1
+    attempts = PROBE_POLICY.max_attempts
     assert last == (
-        f"error: cannot reach Veza at {silent_veza} after {ATTEMPTS} attempts: "
+        f"error: cannot reach Veza at {silent_veza} after {attempts} attempts: "
         "check VEZA_URL and the network/proxy"
     )
-    assert time.slept_sync == BACKOFF and fake_veza.requests == []
+    assert time.slept_sync == BACKOFF[: attempts - 1] and fake_veza.requests == []
+    assert SnapshotStore(state).list() == []

@@ -154,3 +154,41 @@ def test_import_refuses_a_file_that_is_not_a_review(tmp_path: Path) -> None:
         ["review", "import", str(tmp_path / "nope.csv"), "--state-dir", str(tmp_path / "s")], {}
     )
     assert missing.exit_code == 2 and "There is no file" in missing.stderr
+
+
+def test_the_report_s_own_xlsx_round_trips(sim: RunningSimulator, tmp_path: Path) -> None:
+    """The contract between the report and the import: the workbook ``report --format xlsx``
+    writes, with a reviewer's revoke typed into its grants sheet, imports as that decision."""
+    openpyxl = pytest.importorskip("openpyxl")
+    state = tmp_path / "state"
+    env = sim_env(sim, state)
+    assert run_cli(["discover", "--no-push"], env).exit_code == 0
+    workbook = tmp_path / "review.xlsx"
+    assert run_cli(["report", "--format", "xlsx", "--out", str(workbook)], env).exit_code == 0
+    book = openpyxl.load_workbook(workbook)
+    sheet = book["grants"]
+    header = [c.value for c in sheet[1]]
+    row = 2
+    col = {name: header.index(name) + 1 for name in header}
+    sheet.cell(row, col["review_decision"], "revoke")
+    sheet.cell(row, col["review_reviewer"], "rita")
+    user = sheet.cell(row, col["user_id"]).value
+    role = sheet.cell(row, col["role_code"]).value
+    book.save(workbook)
+    done = run_cli(["review", "import", str(workbook)], env)
+    assert done.exit_code == 0, done.stderr
+    assert "recorded 1 decisions" in done.stderr
+    store = SnapshotStore(state)
+    assert [
+        (o.decision.user_id, o.decision.role_code, o.decision.reviewer) for o in outcomes(store)
+    ] == [(user, role, "rita")]
+
+
+def test_a_corrupt_xlsx_is_one_sentence(tmp_path: Path) -> None:
+    SnapshotStore(tmp_path / "s").record(DiscoveryResult(Company("c", "us"), [], {}))
+    path = tmp_path / "review.xlsx"
+    path.write_bytes(b"PK\x03\x04 not really a workbook")
+    done = run_cli(["review", "import", str(path), "--state-dir", str(tmp_path / "s")], {})
+    assert done.exit_code == 2
+    assert "is not a readable XLSX workbook" in done.stderr
+    assert "Traceback" not in done.stderr

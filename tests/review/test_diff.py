@@ -165,7 +165,7 @@ def test_diff_command_sections_summary_and_fail_on(tmp_path: Path) -> None:
     assert not any("u-heidi" in line and "grant" in line.lower() for line in lines)
     for choice in ("privileged-grant", "sod-conflict", "terminated-active"):
         failed = runner.invoke(main, ["diff", "--fail-on", choice, "--state-dir", str(tmp_path)])
-        assert failed.exit_code == 1, (choice, failed.output)
+        assert failed.exit_code == 5, (choice, failed.output)
         assert f"1 {choice}" in failed.output
     calm = runner.invoke(
         main,

@@ -28,10 +28,10 @@ def test_second_discover_is_stopped_by_the_lock_before_any_refresh(tmp_path: Pat
             refreshes = sim.state.tokens.refreshes
     finally:
         os.close(fd)
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 3, result.output  # ExitCode.LOCKED
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: another oaa-concur run holds the lock")
-    assert "wait for it to finish" in last
+    assert "wait for it to finish" in last and "stale" not in last
     assert refreshes == 0  # it did not race the first run's token refresh
     assert not (state / "credentials.json").exists()
     assert not (state / "snapshots.sqlite").exists()

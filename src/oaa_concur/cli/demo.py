@@ -11,6 +11,18 @@ from oaa_concur.cli.options import remember_verbosity
 from oaa_concur.cli.progress import progress_display
 from oaa_concur.config import DEFAULT_CONCURRENCY
 from oaa_concur.demo import run_demo
+from oaa_concur.errors import ConfigError
+
+
+def _make_out(out: Path) -> None:
+    """Create ``--out`` up front: a path through a file or without permission is one sentence."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"The demo output directory {out} cannot be created ({exc.strerror})",
+            "give --out a directory path you can write to",
+        ) from None
 
 
 def register(root: click.Group) -> None:
@@ -36,8 +48,11 @@ def register(root: click.Group) -> None:
         """Run a full discovery against the bundled Concur simulator (no push)."""
         remember_verbosity(verbose)
         setup_logging(verbosity=verbose)
-        with progress_display() as progress:
-            result = run_demo(users, out, seed=seed, progress=progress, concurrency=concurrency)
+        _make_out(out)
+        with progress_display() as display:
+            result = run_demo(
+                users, out, seed=seed, progress=display.progress, concurrency=concurrency
+            )
         summary = result.sync.summary()
         click.echo(
             f"Discovered {summary.line()} from the simulator (company {result.sync.company.id})."

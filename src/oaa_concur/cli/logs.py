@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from oaa_concur.config import LogFormat
@@ -19,22 +20,47 @@ from oaa_concur.safetext import one_line
 LOG = logging.getLogger("oaa_concur")
 
 
+def json_line(
+    level: str,
+    message: str,
+    fields: Mapping[str, object] | None = None,
+    *,
+    logger: str = "oaa_concur",
+    created: float | None = None,
+) -> str:
+    """One JSON object on one line: ``time``, ``level``, ``logger``, ``message``, then
+    ``fields``. Every line oaa-concur prints in JSON mode has this shape: log records, the
+    run's summary (``event: summary``) and its fatal error (``event: error``)."""
+    when = datetime.now(UTC) if created is None else datetime.fromtimestamp(created, UTC)
+    entry: dict[str, object] = {
+        "time": when.isoformat(timespec="milliseconds"),
+        "level": level,
+        "logger": logger,
+        "message": safe_message(message),
+    }
+    entry.update(fields or {})
+    return json.dumps(entry, default=str, ensure_ascii=False)
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line, for schedulers and log shippers."""
+    """One JSON object per line, for schedulers and log shippers (``json_line``)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": safe_message(record.getMessage()),
-        }
+        fields: dict[str, object] = {}
         extra = getattr(record, "fields", None)
         if isinstance(extra, dict):
-            entry.update(extra)
+            fields.update(extra)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
-            entry["exception"] = record.exc_text
-        return json.dumps(entry, default=str, ensure_ascii=False)
+            fields["exception"] = redact(record.exc_text)
+        return json_line(
+            record.levelname.lower(),
+            record.getMessage(),
+            fields,
+            logger=record.name,
+            created=record.created,
+        )
 
 
 def safe_message(text: str) -> str:

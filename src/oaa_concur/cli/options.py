@@ -20,6 +20,7 @@ from oaa_concur.runtime import DEFAULT, Runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
 _VERBOSITY = "oaa_concur.verbosity"
+_LOG_FORMAT = "oaa_concur.log_format"
 
 _COMMON = [
     click.option(
@@ -100,10 +101,12 @@ def settings_from(kwargs: dict[str, Any], **overrides: Any) -> Settings:
     cli_values.update(overrides)
     config_path = cli_values.pop("config_path", None)
     remember_verbosity(cli_values.get("verbose") or 0)
+    remember_log_format(cli_values.get("log_format") or "text")
     if not cli_values.get("verbose"):
         cli_values.pop("verbose", None)
     settings = resolve_settings(cli_values, config_path=config_path)
     remember_verbosity(settings.verbose)
+    remember_log_format(settings.log_format)
     setup_logging(verbosity=settings.verbose, quiet=settings.quiet, log_format=settings.log_format)
     for name, value in watched(settings):
         LOG.info("the config file %s sets %s = %r", config_path, name, value)
@@ -113,6 +116,17 @@ def settings_from(kwargs: dict[str, Any], **overrides: Any) -> Settings:
 def remember_verbosity(verbosity: int) -> None:
     """Note the command's verbosity for the root group's error handler (``verbosity``)."""
     click.get_current_context().meta[_VERBOSITY] = verbosity
+
+
+def remember_log_format(log_format: str) -> None:
+    """Note the log format for the root group: in JSON mode its error line is JSON too."""
+    click.get_current_context().meta[_LOG_FORMAT] = log_format
+
+
+def json_mode(ctx: click.Context) -> bool:
+    """Whether the running command asked for JSON lines (``--log-format json``, its
+    environment or config file), as far as it got before failing."""
+    return ctx.meta.get(_LOG_FORMAT) == "json"
 
 
 def verbosity(ctx: click.Context) -> int:

@@ -11,6 +11,7 @@ and other control characters are stripped (``safetext``) and, in rich tables, ma
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +25,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from oaa_concur.cli.options import common_options, settings_from
-from oaa_concur.errors import ConfigError
+from oaa_concur.cli.output import result_record
+from oaa_concur.config import Settings
+from oaa_concur.errors import ConfigError, FindingsFailed
 from oaa_concur.review.decisions import evidence, import_decisions, write_evidence_csv
 from oaa_concur.review.diff import DIFF_FORMATS, FAIL_ON, RISKY, DiffFormat, FailOn, open_diff
 from oaa_concur.review.query import json_text
@@ -34,13 +37,25 @@ from oaa_concur.review.snapshot import SnapshotInfo, SnapshotStore
 from oaa_concur.review.tables import TABLES
 from oaa_concur.review.tables import Table as ReportTable
 from oaa_concur.safetext import one_line, terminal
+from oaa_concur.summary import FIGURES, figure_fields
 
-_COLUMNS = ("id", "taken at (UTC)", "company", "users", "spend grants", "issues", "duration")
-_RIGHT = {"id", "users", "spend grants"}
+_FIGURES = tuple(name.replace("_", " ") for name in FIGURES)
+"""The figure columns, under the names the discover summary and the report use."""
+_COLUMNS = ("id", "taken at (UTC)", "company", *_FIGURES, "duration")
+_RIGHT = {"id", *_FIGURES}
 
 
 def _store(kwargs: dict[str, Any]) -> SnapshotStore:
-    settings = settings_from(kwargs)
+    return _open(settings_from(kwargs))
+
+
+def _open(settings: Settings) -> SnapshotStore:
+    """The state directory's store; a state directory that is a file is one sentence."""
+    if settings.state_dir.exists() and not settings.state_dir.is_dir():
+        raise ConfigError(
+            f"{settings.state_dir} is not a directory",
+            "point OAA_CONCUR_STATE_DIR or --state-dir at a directory",
+        )
     return SnapshotStore(settings.state_dir, retention=settings.retention)
 
 
@@ -63,22 +78,25 @@ def _target(out: Path | None) -> Path | TextIO | None:
     return sys.stdout if out is not None and str(out) == "-" else out
 
 
-def _tell(outcome: ReportOutcome, fail_on: Severity | None) -> None:
-    """Where the report went, then exit 1 if findings at or above ``--fail-on`` are open."""
-    if outcome.path is not None:
+def _tell(outcome: ReportOutcome, fail_on: Severity | None, *, as_json: bool = False) -> None:
+    """Where the report went (a JSON record in JSON mode), then ``FindingsFailed`` (exit 5)
+    if findings at or above ``--fail-on`` are open."""
+    if outcome.path is not None and as_json:
+        fields = {"path": str(outcome.path), "snapshot_id": outcome.snapshot_id}
+        click.echo(
+            result_record("report written", {**fields, "summary": outcome.summary}), err=True
+        )
+    elif outcome.path is not None:
         click.echo(
             one_line(f"report: {outcome.path} (snapshot {outcome.snapshot_id}); {outcome.summary}"),
             err=True,
         )
     failing, first = outcome.failing(fail_on)
     if failing:
-        click.echo(
-            one_line(
-                f"error: {failing} findings at or above {fail_on} (first: {first}); see the report."
-            ),
-            err=True,
+        raise FindingsFailed(
+            f"{failing} findings at or above {fail_on} (first: {first})",
+            "see the report",
         )
-        sys.exit(1)
 
 
 def _csv_table(fmt: Format, table: ReportTable | None) -> ReportTable:
@@ -107,13 +125,39 @@ def _table(store: SnapshotStore, infos: list[SnapshotInfo]) -> Table:
             str(i.id),
             i.taken_at.strftime("%Y-%m-%d %H:%M:%S"),
             cell(i.company_name or i.company_id),
-            str(i.user_count),
-            str(i.grant_count),
-            str(i.issue_count),
+            *(str(value) for value in _figures_of(i).values()),
             f"{i.duration_s:.1f} s" if i.duration_s else "",
             "yes" if i.pushed_at else "",
         )
     return table
+
+
+def _figures_of(info: SnapshotInfo) -> dict[str, int]:
+    """The snapshot's figures under ``summary.FIGURES``' names (the store's, as the discover
+    summary shows them)."""
+    assert info.figures is not None  # the listing fills them (stored, or counted)
+    return figure_fields(info.figures)
+
+
+def _snapshot_record(info: SnapshotInfo) -> dict[str, object]:
+    """One snapshot for ``snapshots --format json`` (times in ISO 8601, UTC), its figures
+    under the names of the discover summary."""
+    return {
+        "id": info.id,
+        "taken_at": info.taken_at.isoformat(),
+        "company_id": info.company_id,
+        "company_name": info.company_name,
+        **_figures_of(info),
+        "duration_s": info.duration_s,
+        "pushed_at": info.pushed_at.isoformat() if info.pushed_at else None,
+    }
+
+
+def _snapshots_json(store: SnapshotStore) -> None:
+    """One JSON object on one line: ``{"store": path, "snapshots": [...oldest first]}``."""
+    infos = store.list()
+    document = {"store": str(store.path), "snapshots": [_snapshot_record(i) for i in infos]}
+    click.echo(json.dumps(document, ensure_ascii=False))
 
 
 def _snapshots(store: SnapshotStore) -> None:
@@ -151,7 +195,7 @@ def _snapshots(store: SnapshotStore) -> None:
     "--fail-on",
     type=click.Choice(SEVERITIES),
     default=None,
-    help="Exit 1 when a finding of this severity or worse is not exempted.",
+    help="Exit 5 when a finding of this severity or worse is not exempted.",
 )
 @click.option(
     "--as-of",
@@ -170,7 +214,8 @@ def report(
     **kwargs: Any,
 ) -> None:
     """Write the access review (findings, grants, approvers, delegates) of a snapshot."""
-    store, now, which = _store(kwargs), _as_of(as_of), _csv_table(fmt, table)
+    settings = settings_from(kwargs)
+    store, now, which = _open(settings), _as_of(as_of), _csv_table(fmt, table)
     outcome = report_snapshot(
         store,
         _target(out),
@@ -180,7 +225,7 @@ def report(
         now=now,
         table=which,
     )
-    _tell(outcome, fail_on)
+    _tell(outcome, fail_on, as_json=settings.log_format == "json")
 
 
 @click.command("diff")
@@ -191,7 +236,7 @@ def report(
     "--fail-on",
     type=click.Choice(FAIL_ON),
     multiple=True,
-    help="Exit 1 when the diff has this risky change (repeatable).",
+    help="Exit 5 when the diff has this risky change (repeatable).",
 )
 @click.option(
     "--rules",
@@ -219,15 +264,26 @@ def diff_command(
     failing = [(c, summary[RISKY[c]]) for c in fail_on if summary[RISKY[c]]]
     if failing:
         what = ", ".join(f"{n} {c}" for c, n in failing)
-        click.echo(f"error: the diff has risky changes ({what}); see its sections.", err=True)
-        sys.exit(1)
+        raise FindingsFailed(f"The diff has risky changes ({what})", "see its sections")
 
 
 @click.command("snapshots")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+    help="json: one JSON object (the store and every snapshot) on one line.",
+)
 @common_options
-def snapshots(**kwargs: Any) -> None:
+def snapshots(fmt: str, **kwargs: Any) -> None:
     """List the recorded snapshots."""
-    _snapshots(_store(kwargs))
+    store = _store(kwargs)
+    if fmt == "json":
+        _snapshots_json(store)
+    else:
+        _snapshots(store)
 
 
 def register(root: click.Group) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from oaa_concur.cli.simulator_options import build_config, options
+from oaa_concur.errors import ConfigError
 from oaa_concur.simulator import SimulatorConfig, SimulatorServer
 from oaa_concur.simulator.config import DEPRECATION_LINK
 from oaa_concur.state.files import write_private
@@ -28,11 +29,27 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _listen(config: SimulatorConfig, host: str, port: int) -> SimulatorServer:
+    """Bind the simulator's sockets; a busy port or a host that is not ours is one sentence."""
+    try:
+        return SimulatorServer(config, host=host, port=port)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigError(
+            f"The simulator cannot listen on {host}:{port} ({reason})",
+            "choose another --port (0 picks a free one) or a --host of this machine",
+        ) from None
+
+
 def _run(config: SimulatorConfig, opts: dict[str, Any]) -> None:
-    server = SimulatorServer(config, host=opts["host"], port=opts["port"])
+    server = _listen(config, opts["host"], opts["port"])
     running = server.start()
-    if opts["env_file"] is not None:
-        write_env_file(opts["env_file"], running.env())
+    try:
+        if opts["env_file"] is not None:
+            write_env_file(opts["env_file"], running.env())
+    except BaseException:
+        server.stop()
+        raise
     click.echo(f"Concur simulator listening on {running.url}")
     if running.api_url != running.url:
         click.echo(f"  data-center (geolocation) URL: {running.api_url}")
@@ -54,10 +71,16 @@ def _run(config: SimulatorConfig, opts: dict[str, Any]) -> None:
 def register(root: click.Group) -> None:
     @root.command("simulator")
     @click.option("--host", default="127.0.0.1", show_default=True)
-    @click.option("--port", type=int, default=0, show_default=True, help="0: any free port.")
+    @click.option(
+        "--port",
+        type=click.IntRange(0, 65535),
+        default=0,
+        show_default=True,
+        help="0: any free port.",
+    )
     @click.option(
         "--env-file",
-        type=click.Path(path_type=Path),
+        type=click.Path(path_type=Path, dir_okay=False),
         default=None,
         help="Write CONCUR_URL/CLIENT_ID/CLIENT_SECRET/REFRESH_TOKEN here (0600).",
     )

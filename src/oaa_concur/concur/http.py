@@ -7,7 +7,8 @@
         2xx, not a JSON object  -> MalformedResponse (retriable, a few times)
         429, 5xx                -> RetriableError (Retry-After kept)
         400 "request limit"     -> RetriableError, like a 429 (see ``classify``)
-        timeout, dropped conn.  -> RetriableError
+        timeout, dropped or refused connection, temporary DNS failure -> RetriableError
+        no such host (DNS), certificate or TLS failure -> UnreachableHost (not retried)
         401, 403 "token expired or revoked" -> TokenRejected (a ClientError)
         other 4xx               -> ClientError (a ConcurError sentence with the correlation id)
     HttpClient.request  -> send under the one retry policy (oaa_concur.retry): RetriableError
@@ -43,6 +44,7 @@ from typing import Any, Protocol, TypeVar
 import httpx
 import orjson
 
+from oaa_concur import netfail
 from oaa_concur.concur.hosts import TrustedHosts
 from oaa_concur.config import (
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -51,10 +53,12 @@ from oaa_concur.config import (
 )
 from oaa_concur.errors import (
     ClientError,
+    ConcurError,
     ConfigError,
     IncompleteDiscovery,
     MalformedResponse,
     RetriableError,
+    UnreachableHost,
 )
 from oaa_concur.models import Deprecation, RunStats
 from oaa_concur.retry import Retrier, RetryPolicy, Transient
@@ -241,34 +245,50 @@ def classify(response: httpx.Response, what: str) -> JsonResponse:
     """Turn a response into a JsonResponse or the right error: the one place that decides."""
     status = response.status_code
     cid = response.headers.get("concur-correlationid")
+    host = _response_host(response)
     if 200 <= status < 300:
         body = _decode(response.content)
         if not isinstance(body, dict):
             raise MalformedResponse(
-                f"Concur answered {what} with a body that is not a JSON object",
+                f"Concur answered {what}{_at(host)} with a body that is not a JSON object",
                 _AGAIN,
                 status=status,
                 correlation_id=cid,
+                host=host,
             )
         return JsonResponse(status, body, cid, deprecation(response.headers, what))
     body = _decode(response.content)
     text = _text(response) if status in (400, 403) else ""
     if status == 429 or status >= 500 or request_limit(status, text):
         raise RetriableError(
-            f"Concur answered {status} to {what}{_detail(body)}",
+            f"Concur answered {status} to {what}{_at(host)}{_detail(body)}",
             _AGAIN,
             status=status,
             correlation_id=cid,
             retry_after=response.headers.get("retry-after"),
+            host=host,
         )
     error = TokenRejected if token_gone(status, text) else ClientError
     raise error(
-        f"Concur answered {status} to {what}{_detail(body)}",
+        f"Concur answered {status} to {what}{_at(host)}{_detail(body)}",
         _HINTS.get(status, "check the request and the app's configuration"),
         status=status,
         correlation_id=cid,
         body=body if isinstance(body, dict) else None,
+        host=host,
     )
+
+
+def _response_host(response: httpx.Response) -> str | None:
+    """The host a response came from (None for a response built without its request)."""
+    try:
+        return host_of(response.request.url)
+    except RuntimeError:
+        return None
+
+
+def _at(host: str | None) -> str:
+    return f" at {host}" if host else ""
 
 
 _REPLACEMENT = re.compile(r"\buse\s+(?:'([^']{1,300})'|\"([^\"]{1,300})\"|(\S{1,300}))", re.I)
@@ -308,11 +328,67 @@ def _sunset(value: str | None) -> str | None:
         return _printable(value) or None
 
 
+def host_of(url: str | httpx.URL) -> str:
+    """``host[:port]`` of a URL, as errors and retry warnings name it."""
+    parsed = httpx.URL(url) if isinstance(url, str) else url
+    return f"{parsed.host}:{parsed.port}" if parsed.port else parsed.host
+
+
+_CA_HINT = (
+    "if a TLS-inspecting proxy or a private CA signs it, give that CA with --ca-bundle; "
+    "else check CONCUR_URL"
+)
+
+
+def transport_error(exc: httpx.TransportError, url: str, what: str) -> ConcurError:
+    """A request that got no answer, named by what failed (``netfail``) and the host.
+
+    A timeout, a dropped or refused connection and a temporary DNS failure are retried; a
+    host that does not exist or a certificate that does not verify is an ``UnreachableHost``
+    (not retried: a wrong name or CA does not heal in a few seconds)."""
+    host = host_of(url)
+    if isinstance(exc, httpx.TimeoutException):
+        return RetriableError(
+            f"Concur did not answer {what} at {host} in time",
+            _AGAIN,
+            host=host,
+            kind=netfail.TIMEOUT.label,
+        )
+    failure = netfail.failure_of(exc)
+    if failure is netfail.DNS:
+        return UnreachableHost(
+            f"The Concur host {host} cannot be found ({failure.label}) during {what}",
+            "check CONCUR_URL (or the geolocation in the credentials file), DNS and the proxy",
+            host=host,
+            kind=failure.kind,
+        )
+    if not failure.retriable:
+        return UnreachableHost(
+            f"The TLS connection to the Concur host {host} failed ({failure.label}) during {what}",
+            _CA_HINT,
+            host=host,
+            kind=failure.kind,
+        )
+    return RetriableError(
+        f"The connection to Concur failed during {what} at {host} ({failure.label})",
+        _AGAIN,
+        host=host,
+        kind=failure.label,
+    )
+
+
 def transient(error: Exception) -> Transient | None:
-    """What the retrier may retry: a ``RetriableError``, with Concur's ``Retry-After``."""
+    """What the retrier may retry: a ``RetriableError``, with Concur's ``Retry-After``, the
+    host and what failed (for the retry's WARNING)."""
     if not isinstance(error, RetriableError):
         return None
-    return Transient(error.retry_after, malformed=isinstance(error, MalformedResponse))
+    reason = f"HTTP {error.status}" if error.status else error.kind or "failed"
+    return Transient(
+        error.retry_after,
+        malformed=isinstance(error, MalformedResponse),
+        reason=reason if not isinstance(error, MalformedResponse) else f"{reason}, malformed body",
+        host=error.host,
+    )
 
 
 class HttpClient:
@@ -396,12 +472,8 @@ class HttpClient:
                 )
         except TimeoutError:
             raise self._deadline.breach(what, by_run=by_run) from None
-        except httpx.TimeoutException:
-            raise RetriableError(f"Concur did not answer {what} in time", _AGAIN) from None
         except httpx.TransportError as exc:
-            raise RetriableError(
-                f"The connection to Concur failed during {what} ({type(exc).__name__})", _AGAIN
-            ) from None
+            raise transport_error(exc, url, what) from None
         return classify(response, what)
 
     async def _read(self, method: str, url: str, what: str, **kwargs: Any) -> httpx.Response:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from oaaclient.client import OAAClientError, OAAConnectionError, OAAResponseError
 
-from oaa_concur import redact
+from oaa_concur import netfail, redact
 from oaa_concur.errors import VezaError
 from oaa_concur.retry import Retrier, RetryPolicy, Transient
 from oaa_concur.runtime import Runtime
@@ -47,18 +48,7 @@ class Steps:
             attempts += 1
             return call()
 
-        def warn(error: Exception, attempt: int, delay: float) -> None:
-            assert isinstance(error, OAAClientError)  # the only errors ``_transient`` retries
-            log.warning(
-                "Veza %s failed (%s), attempt %d of %d; retrying in %.0f s",
-                step,
-                short(error),
-                attempt,
-                self.policy.max_attempts,
-                delay,
-            )
-
-        retrier = Retrier(self.policy, _transient, self.runtime, on_retry=warn)
+        retrier = Retrier(self.policy, _transient, self.runtime)  # it logs each retry
         try:
             return retrier.run_sync(once, f"Veza {step}")
         except OAAClientError as err:
@@ -66,12 +56,27 @@ class Steps:
 
 
 def _transient(err: Exception) -> Transient | None:
-    """Dropped connections (not TLS failures) and 408/429/5xx are worth another attempt."""
+    """Dropped or refused connections, timeouts and 408/429/5xx are worth another attempt;
+    a host that DNS does not know and a certificate that does not verify are not
+    (``netfail``): they are named as such at once."""
     if isinstance(err, OAAConnectionError):
-        return None if _tls_failure(err) else Transient()
+        failure = netfail.failure_of(err)
+        if not failure.retriable:
+            return None
+        return Transient(reason=failure.label, host=_request_host(err))
     if isinstance(err, OAAResponseError) and err.status_code in _TRANSIENT:
-        return Transient(retry_after=_retry_after(err))
+        return Transient(retry_after=_retry_after(err), reason=short(err), host=_request_host(err))
     return None
+
+
+def _request_host(err: OAAClientError) -> str | None:
+    """``host[:port]`` of the request oaaclient raised ``err`` for (its ``__context__``)."""
+    request = getattr(err.__context__, "request", None)
+    url = getattr(request, "url", None)
+    if not isinstance(url, str):
+        return None
+    parts = urlsplit(url)
+    return parts.netloc.rpartition("@")[2] or None
 
 
 def _retry_after(err: OAAResponseError) -> str | None:
@@ -81,8 +86,15 @@ def _retry_after(err: OAAResponseError) -> str | None:
 
 
 def _tls_failure(err: OAAClientError) -> bool:
-    text = f"{err.message}"
-    return "CERTIFICATE_VERIFY_FAILED" in text or "SSLError" in text
+    return netfail.failure_of(err).kind in ("certificate", "tls")
+
+
+def _dns_failure(err: OAAClientError) -> str | None:
+    """What DNS said (``netfail.Failure.label``) when the host name did not resolve."""
+    failure = netfail.failure_of(err)
+    if failure.kind in ("dns", "dns-temporary"):
+        return failure.label
+    return netfail.DNS.label if err.error == "Unknown host" else None
 
 
 def short(err: OAAClientError) -> str:
@@ -99,7 +111,12 @@ def veza_error(err: OAAClientError, url: str, step: str, attempt: int) -> VezaEr
             f"cannot verify the TLS certificate of Veza at {url}",
             "give the CA with --ca-bundle or REQUESTS_CA_BUNDLE",
         )
-    elif isinstance(err, OAAConnectionError) or (status is None and err.error == "Unknown host"):
+    elif isinstance(err, OAAConnectionError) and _dns_failure(err):
+        message, hint = (
+            f"cannot find the Veza host {urlsplit(url).hostname or url} ({_dns_failure(err)})",
+            "check VEZA_URL for typos, DNS and the proxy",
+        )
+    elif isinstance(err, OAAConnectionError):
         message, hint = (
             f"cannot reach Veza at {url} after {attempt} attempts",
             "check VEZA_URL and the network/proxy",

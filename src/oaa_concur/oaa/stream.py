@@ -41,7 +41,7 @@ from oaaclient.templates import CustomApplication, LocalUserType, OAAIdentityTyp
 from oaa_concur.gc_control import gc_paused
 from oaa_concur.models import Company, DataIssue, DiscoveryResult, SpendProfile, User
 from oaa_concur.oaa.build import MappedUser, Vocabulary, application_parts, stored_parts
-from oaa_concur.state.files import make_dirs
+from oaa_concur.state.files import make_dirs, unwritable
 
 _EMPTY: tuple[object, ...] = (None, [], {})
 """What ``LocalUser.to_dict`` leaves out (compared with ``==``, as oaaclient does)."""
@@ -262,15 +262,25 @@ def _private_temp(target: Path | None, directory: Path | None = None) -> Iterato
     if not where.exists():
         make_dirs(where)
     name = f".{target.name}." if target is not None else ".oaa-concur-scratch."
-    fd, tmp = tempfile.mkstemp(prefix=name, suffix=".tmp", dir=where)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=name, suffix=".tmp", dir=where)
+    except OSError as exc:  # a path through a file, no permission: one sentence
+        raise unwritable(target or where, exc) from None
     os.fchmod(fd, 0o600)
     handle = os.fdopen(fd, "w+b", buffering=_COPY_BUFFER)
     try:
         yield handle
         handle.close()
         if target is not None:
-            Path(tmp).replace(target)
+            _replace(Path(tmp), target)
     finally:
         handle.close()
         with contextlib.suppress(FileNotFoundError):
             Path(tmp).unlink()
+
+
+def _replace(tmp: Path, target: Path) -> None:
+    try:
+        tmp.replace(target)
+    except OSError as exc:  # e.g. the target is a directory
+        raise unwritable(target, exc) from None

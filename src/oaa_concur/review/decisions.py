@@ -123,17 +123,27 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
             "Reading an XLSX review needs openpyxl, which is not installed",
             "pip install openpyxl, or import the CSV form of the review",
         ) from None
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # a corrupt or foreign file: zipfile, XML and openpyxl errors
+        raise ConfigError(
+            f"{path} is not a readable XLSX workbook ({type(error).__name__})",
+            "import the review CSV or XLSX that `oaa-concur report` writes",
+        ) from None
+    try:
+        found = False
+        # every sheet with the key and review columns: the report continues a table of more
+        # than 1,048,576 rows on "grants (2)", "grants (3)", ... (review/xlsx.py)
         for sheet in book.worksheets:
             rows = sheet.iter_rows(values_only=True)
             header = [str(c) if c is not None else "" for c in next(rows, ())]
             if set(KEY_COLUMNS) | {"review_decision"} <= set(header):
+                found = True
                 for line, values in enumerate(rows, 2):
                     cells = ["" if v is None else str(v) for v in values]
                     yield line, dict(zip(header, cells, strict=False))
-                return
-        _check_header(path, [])
+        if not found:
+            _check_header(path, [])
     finally:
         book.close()
 

@@ -302,8 +302,7 @@ def _sod(user: User, held: list[str], rules: Iterable[SodRule]) -> Iterator[Find
             rule.id,
             rule.severity,
             rule.title,
-            f"{_name(user)} holds {' and '.join(', '.join(s) for s in sides)}, "
-            f"so they {rule.why}.",
+            f"{_name(user)} holds {' and '.join(', '.join(s) for s in sides)}, so they {rule.why}.",
             (user.id,),
             tuple(codes),
         )

@@ -43,6 +43,7 @@ from oaa_concur.review.tables import COLUMNS, Stamp, Table
 from oaa_concur.review.workspace import Figures, FindingCounts, Workspace, collect, grant_walk
 from oaa_concur.safetext import visible
 from oaa_concur.state.files import make_dirs
+from oaa_concur.summary import figure_fields
 
 Format = Literal["html", "csv", "json", "xlsx"]
 FORMATS: tuple[Format, ...] = get_args(Format)
@@ -228,13 +229,15 @@ def document(ctx: Context) -> dict[str, Any]:
 
 
 def summary_json(ctx: Context) -> dict[str, Any]:
+    """The summary: first the snapshot's figures under ``summary.FIGURES``' names, the same
+    counts the discover summary and the ``snapshots`` table show (``active`` is Concur's flag,
+    terminated-but-active users included, broken out as ``terminated_active``)."""
     fig, counts = ctx.figures, ctx.counts
+    figures = _figures(ctx)
     return {
-        "users": fig.users,
-        "active": fig.statuses.get("active", 0),
-        "inactive": fig.statuses.get("inactive", 0),
+        **figures,
+        "inactive": figures["users"] - figures["active"],
         "terminated_active": fig.statuses.get("terminated-active", 0),
-        "grants": fig.grants,
         "privileged_grants": fig.privileged_grants,
         "privileged_users": fig.privileged_users,
         "approver_edges": fig.side["approvers"],
@@ -242,10 +245,27 @@ def summary_json(ctx: Context) -> dict[str, Any]:
         "findings": counts.open,
         "findings_line": summary_text(counts.open, counts.exempted),
         "exempted": counts.exempted,
-        "data_issues": len(ctx.source.issues()),
         "delegations_out_of_window": fig.side["delegations"],
         "unknown_references": fig.side["references"],
         "approval_limits": fig.side["limits"],
+    }
+
+
+def _figures(ctx: Context) -> dict[str, int]:
+    """The store's figures of the snapshot, or the same counts from the walk (a report of a
+    result in memory, or a snapshot recorded before figures were stored)."""
+    info = ctx.source.snapshot
+    if info is not None and info.figures is not None:
+        return figure_fields(info.figures)
+    fig = ctx.figures
+    spend = sum(n for code, n in fig.holders.items() if not code.startswith("ENTITLEMENT_"))
+    return {
+        "users": fig.users,
+        "active": fig.users - fig.statuses.get("inactive", 0),
+        "roles": len(fig.holders),
+        "grants": fig.grants,
+        "spend_grants": spend,
+        "data_issues": len(ctx.source.issues()),
     }
 
 

@@ -225,18 +225,30 @@ def _stats(text: str | None) -> RunStats | None:
     if text is None:
         return None
     data = orjson.loads(text)
+    data.pop("figures", None)  # the snapshot's figures (``stored_figures``), not a RunStats field
     data["started_at"] = datetime.fromisoformat(data["started_at"])
     data["granted_scopes"] = tuple(data["granted_scopes"])
     data["deprecations"] = tuple(Deprecation(**d) for d in data.get("deprecations", ()))
     return RunStats(**data)
 
 
-def stats_json(stats: RunStats | None) -> str | None:
-    """The ``stats`` column: every field of ``RunStats``, read back by ``_stats``."""
+def stored_figures(text: str | None) -> dict[str, int] | None:
+    """The figures ``stats_json`` stored beside the run's stats (``review.store.Figures`` as a
+    dict); None for a snapshot recorded without them (before issue 15, or by ``record``)."""
+    if text is None:
+        return None
+    found = orjson.loads(text).get("figures")
+    return found if isinstance(found, dict) else None
+
+
+def stats_json(stats: RunStats | None, figures: dict[str, int] | None = None) -> str | None:
+    """The ``stats`` column: every field of ``RunStats``, read back by ``_stats``, and the
+    snapshot's ``figures`` (read back by ``stored_figures``: the listing never counts rows)."""
     if stats is None:
         return None
     return _json(
         {
+            **({"figures": figures} if figures is not None else {}),
             "started_at": stats.started_at.isoformat(),
             "duration_s": stats.duration_s,
             "requests": stats.requests,

@@ -10,6 +10,7 @@ is not a database, or was written by a newer version, is a ``ConfigError`` with 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -22,14 +23,16 @@ from typing import Any
 from oaa_concur.errors import ConfigError, LockedError
 from oaa_concur.gc_control import gc_paused
 from oaa_concur.models import DiscoveryResult, ProgressCallback
-from oaa_concur.review.rows import result_rows, rows_to_result, stats_json
+from oaa_concur.review.rows import result_rows, rows_to_result, stats_json, stored_figures
 from oaa_concur.review.spool import Spool
 from oaa_concur.review.store import (
     COMPLETE,
     SCHEMA_5,
     SPOOL_PRAGMAS,
+    Figures,
     SnapshotReader,
     delete_snapshots,
+    figures,
     insert,
     open_pending,
     pending_ids,
@@ -138,11 +141,22 @@ CHILD_TABLES = (
 )
 _INFO_COLUMNS = (
     "id, taken_at, company_id, company_name, user_count, grant_count, issue_count, duration_s,"
-    " pushed_at"
+    " pushed_at, stats"
 )
 
+LOG = logging.getLogger(__name__)
+_PRUNABLE = (
+    "SELECT id FROM snapshots WHERE status = ? AND id NOT IN"
+    " (SELECT max(id) FROM snapshots WHERE pushed_at IS NOT NULL AND status = ?"
+    " GROUP BY company_id)"
+    " ORDER BY id DESC LIMIT -1 OFFSET ?"
+)
+"""Complete snapshots past the newest ``keep`` (the OFFSET), the last pushed ones left out."""
 
-def _info(r: tuple[Any, ...]) -> SnapshotInfo:
+
+def _info(r: tuple[Any, ...], db: sqlite3.Connection) -> SnapshotInfo:
+    """A listing row; its figures as stored at completion, or counted for an older snapshot."""
+    stored = stored_figures(r[9])
     return SnapshotInfo(
         id=r[0],
         taken_at=datetime.fromisoformat(r[1]),
@@ -153,6 +167,7 @@ def _info(r: tuple[Any, ...]) -> SnapshotInfo:
         issue_count=r[6],
         duration_s=r[7],
         pushed_at=datetime.fromisoformat(r[8]) if r[8] else None,
+        figures=Figures(**stored) if stored is not None else figures(db, r[0]),
     )
 
 
@@ -169,6 +184,9 @@ class SnapshotInfo:
     issue_count: int
     duration_s: float | None
     pushed_at: datetime | None = None
+    figures: Figures | None = None
+    """The snapshot's figures (``review.store.figures``): the same counts, under the same names
+    (``summary.FIGURES``), as the discover summary and the report."""
 
 
 class SnapshotStore:
@@ -212,19 +230,15 @@ class SnapshotStore:
                 raise self._missing(snap_id)
 
     def prune(self, keep: int) -> int:
-        """Delete all but the newest ``keep`` snapshots; return how many were deleted."""
+        """Delete all but the newest ``keep`` snapshots and the last pushed one of each company
+        (the shrink guard's baseline: deleting it would let a shrunken tenant through); return
+        how many were deleted."""
         if keep < 1:
             raise ConfigError("retention must keep at least 1 snapshot", "set it to 1 or more")
         if not self.path.exists():
             return 0
         with self._connect() as db, transaction(db):
-            old = [
-                r[0]
-                for r in db.execute(
-                    "SELECT id FROM snapshots WHERE status = ? ORDER BY id DESC LIMIT -1 OFFSET ?",
-                    (COMPLETE, keep),
-                )
-            ]
+            old = [r[0] for r in db.execute(_PRUNABLE, (COMPLETE, COMPLETE, keep))]
             delete_snapshots(db, old, CHILD_TABLES)
         return len(old)
 
@@ -254,7 +268,18 @@ class SnapshotStore:
             if not completed and new:
                 _remove_store(self.path, lock if new_lock else None)
         if self.retention:
-            self.prune(self.retention)
+            self._apply_retention(self.retention)
+
+    def _apply_retention(self, keep: int) -> None:
+        deleted = self.prune(keep)
+        if deleted:
+            LOG.info(
+                "retention: deleted %d snapshot(s) beyond the newest %d (the last pushed one is"
+                " kept)",
+                deleted,
+                keep,
+                extra={"fields": {"event": "retention", "deleted": deleted, "keep": keep}},
+            )
 
     def _open_spool(self, db: sqlite3.Connection, progress: ProgressCallback | None) -> Spool:
         for pragma in SPOOL_PRAGMAS:
@@ -294,7 +319,7 @@ class SnapshotStore:
                 f"SELECT {_INFO_COLUMNS} FROM snapshots WHERE status = ? ORDER BY id",  # noqa: S608
                 (COMPLETE,),
             ).fetchall()
-        return [_info(r) for r in rows]
+            return [_info(r, db) for r in rows]
 
     def info(self, snap_id: int) -> SnapshotInfo:
         """The listing line of snapshot ``snap_id``; a ``ConfigError`` when there is none."""
@@ -305,9 +330,9 @@ class SnapshotStore:
                 f"SELECT {_INFO_COLUMNS} FROM snapshots WHERE id = ? AND status = ?",  # noqa: S608
                 (snap_id, COMPLETE),
             ).fetchone()
-        if row is None:
-            raise self._missing(snap_id)
-        return _info(row)
+            if row is None:
+                raise self._missing(snap_id)
+            return _info(row, db)
 
     def resolve(self, snap_id: int | None) -> SnapshotInfo:
         """Snapshot ``snap_id``, or the newest when None: what ``report`` and ``diff`` mean by

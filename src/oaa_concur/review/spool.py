@@ -15,6 +15,7 @@ join (a user row has no child rows).
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
@@ -174,7 +175,7 @@ def _flip_values(
         "geolocation": company.geolocation,
         "user_count": figures.users,
         "duration_s": stats.duration_s if stats else None,
-        "stats": stats_json(stats),
+        "stats": stats_json(stats, dataclasses.asdict(figures)),
         "grant_count": figures.spend_grants,
         "issue_count": figures.issues,
     }

@@ -16,12 +16,13 @@ rename replaces a symlink at the target rather than writing through it.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
 from pathlib import Path
 
-from oaa_concur.errors import ConfigError
+from oaa_concur.errors import ConfigError, OaaConcurError
 
 _DIR_HINT = "point OAA_CONCUR_STATE_DIR or --state-dir at a directory"
 
@@ -157,11 +158,36 @@ def _check_private_file(path: Path, info: os.stat_result, what: str) -> None:
         )
 
 
+_USAGE_ERRNOS = frozenset(
+    {errno.EISDIR, errno.ENOTDIR, errno.EACCES, errno.EPERM, errno.ENOENT, errno.EROFS}
+    | {errno.ENAMETOOLONG, errno.ELOOP}
+)
+
+
+def unwritable(path: Path, exc: OSError) -> OaaConcurError:
+    """One sentence for a file that cannot be written: the path's fault (a directory, no
+    permission: exit 2) or the machine's (disk full, I/O error: exit 1)."""
+    reason = exc.strerror or type(exc).__name__
+    if exc.errno in _USAGE_ERRNOS:
+        return ConfigError(
+            f"{path} cannot be written ({reason})", "give a file path in a writable directory"
+        )
+    return OaaConcurError(f"{path} cannot be written ({reason})", "free space and run again")
+
+
 def write_private(path: Path, data: bytes | str) -> Path:
-    """Atomically replace ``path`` with ``data`` (str is UTF-8 encoded), mode 0600."""
+    """Atomically replace ``path`` with ``data`` (str is UTF-8 encoded), mode 0600; a path
+    that cannot be written is one sentence (``ConfigError`` or ``OaaConcurError``)."""
     blob = data.encode("utf-8") if isinstance(data, str) else data
     if not path.parent.exists():
         make_dirs(path.parent)
+    try:
+        return _write_atomically(path, blob)
+    except OSError as exc:
+        raise unwritable(path, exc) from None
+
+
+def _write_atomically(path: Path, blob: bytes) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, 0o600)
