@@ -173,8 +173,9 @@ def run_discover(
         }
     log = state / "discover.log"
     started = time.monotonic()
-    with log.open("wb") as err:
-        proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=err)
+    with log.open("wb") as out:
+        # the logs on stderr and the summary record on stdout, both JSON lines, in one file
+        proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
         # wait4 reaps this child alone, so ru_maxrss is the connector's, not the simulator's
         _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.monotonic() - started

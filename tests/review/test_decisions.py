@@ -118,6 +118,17 @@ def test_decision_round_trip(sim: RunningSimulator, tmp_path: Path) -> None:
     assert len(doc["decisions"]) == 4
     assert sum(d["outcome"] == "carried_out" for d in doc["decisions"]) == 2
 
+    # the next report shows every revoke and whether the newest snapshot confirms it
+    report = tmp_path / "report.json"
+    assert run_cli(["report", "--format", "json", "--out", str(report)], env).exit_code == 0
+    shown = json.loads(report.read_text(encoding="utf-8"))["decisions"]
+    assert (shown["revokes"], shown["carried_out"], shown["not_carried_out"]) == (3, 2, 1)
+    assert (shown["shown"][0]["user_id"], shown["shown"][0]["outcome"]) == (c[0], "not_carried_out")
+    page = tmp_path / "report.html"
+    assert run_cli(["report", "--format", "html", "--out", str(page)], env).exit_code == 0
+    html = page.read_text(encoding="utf-8")
+    assert "3 revokes recorded: 2 carried out in Concur, 1 not carried out" in html
+
 
 def test_xlsx_review_imports_like_the_csv(sim: RunningSimulator, tmp_path: Path) -> None:
     openpyxl = pytest.importorskip("openpyxl")

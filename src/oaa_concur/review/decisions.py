@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, Literal, TextIO, get_args
 
 import orjson
 
@@ -297,6 +297,61 @@ def decisions(store: SnapshotStore) -> Iterator[Decision]:
                 yield Decision(r[0], r[1], r[2], r[3], r[4], r[5] or "",
                                datetime.fromisoformat(r[6]), r[7],
                                datetime.fromisoformat(r[8]))  # fmt: skip
+
+
+REVOCATIONS_SHOWN = 1_000
+"""Revokes a report lists one by one (those not carried out first); all are counted, and all
+are in ``review evidence``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Revocations:
+    """What a report says about the revokes: how many per outcome, and the first of them."""
+
+    counts: dict[OutcomeStatus, int]
+    shown: tuple[Outcome, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "revokes": self.total,
+            **{status: self.counts.get(status, 0) for status in get_args(OutcomeStatus)},
+            "shown": [_outcome_json(o) for o in self.shown],
+        }
+
+
+def revocations(
+    store: SnapshotStore, snapshot_id: int, limit: int = REVOCATIONS_SHOWN
+) -> Revocations:
+    """The revokes as snapshot ``snapshot_id`` shows them (``outcomes``), counted in full
+    and listed up to ``limit``: those not carried out first, then the others."""
+    counts: dict[OutcomeStatus, int] = {}
+    pending: list[Outcome] = []
+    others: list[Outcome] = []
+    for o in outcomes(store, snapshot_id):
+        counts[o.status] = counts.get(o.status, 0) + 1
+        bucket = pending if o.status == "not_carried_out" else others
+        if len(bucket) < limit:
+            bucket.append(o)
+    return Revocations(counts, tuple((pending + others)[:limit]))
+
+
+def _outcome_json(o: Outcome) -> dict[str, Any]:
+    d = o.decision
+    return {
+        "snapshot_id": d.snapshot_id,
+        "user_id": d.user_id,
+        "role_code": d.role_code,
+        "reviewer": d.reviewer,
+        "comment": d.comment,
+        "imported_at": d.imported_at.isoformat(),
+        "outcome": o.status,
+        "detail": o.detail,
+        "checked_snapshot_id": o.checked_snapshot_id,
+    }
 
 
 def outcomes(store: SnapshotStore, snapshot_id: int | None = None) -> Iterator[Outcome]:

@@ -35,6 +35,7 @@ import orjson
 
 from oaa_concur.errors import ConfigError
 from oaa_concur.models import DataIssue, Deprecation, DiscoveryResult, RunStats
+from oaa_concur.review.decisions import Revocations, revocations
 from oaa_concur.review.findings import summary_text
 from oaa_concur.review.rules import SEVERITIES, RuleSet, Severity, default_rules
 from oaa_concur.review.snapshot import SnapshotInfo, SnapshotStore
@@ -80,6 +81,9 @@ class Context:
     now: datetime
     ws: Workspace
     counts: FindingCounts
+    revocations: Revocations | None = None
+    """Reviewers' revokes and whether this snapshot shows them carried out (a report of the
+    store; ``review.decisions``)."""
 
     @property
     def stamp(self) -> Stamp:
@@ -225,6 +229,7 @@ def document(ctx: Context) -> dict[str, Any]:
             {**asdict(e), "expires": e.expires.isoformat(), "active": e.active(as_of)}
             for e in ctx.rules.exemptions
         ],
+        "decisions": ctx.revocations.to_json() if ctx.revocations else None,
     }
 
 
@@ -334,17 +339,13 @@ def produce(
     rules: RuleSet,
     now: datetime,
     table: Table = "grants",
+    revocations: Revocations | None = None,
 ) -> ReportOutcome:
     """Walk 1, then the report written to ``out`` (None: findings only)."""
     snapshot_id = source.snapshot.id if source.snapshot else None
     with Workspace() as ws:
         counts = collect(source, rules, now, ws)
-        # Hook for decision outcomes (issue 14, not on this branch): the outcomes that
-        # ``oaa_concur.review.decisions.outcomes`` gives for this snapshot (keyed by user_id and
-        # role_code: revoked and confirmed gone, revoked but still held, kept) belong in
-        # ``Context`` here, read by ``workspace._grant_row`` (a column of the grants table) and
-        # by ``html.write_html`` (a section beside the findings by rule).
-        ctx = Context(source, rules, now, ws, counts)
+        ctx = Context(source, rules, now, ws, counts, revocations)
         if out is None:
             return ReportOutcome(None, counts, snapshot_id)
         if isinstance(out, Path):
@@ -398,7 +399,8 @@ def report_snapshot(
     target = out if out is not None else default_path(info.id, fmt, table)
     with store.read(info.id) as reader:
         source = StoreSource.of(reader, info, _store_notes(reader.db, info.id))
-        return produce(source, target, fmt, rules=rules, now=now, table=table)
+        revoked = revocations(store, info.id)
+        return produce(source, target, fmt, rules=rules, now=now, table=table, revocations=revoked)
 
 
 def default_path(snapshot_id: int, fmt: Format, table: Table = "grants") -> Path:
