@@ -9,6 +9,7 @@ click's context, so that the root group can decide from the *parsed* options (``
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,6 +17,7 @@ import click
 
 from oaa_concur.cli.logs import LOG, setup_logging
 from oaa_concur.config import LOG_FORMATS, Settings, resolve_settings, watched
+from oaa_concur.errors import ConfigError
 from oaa_concur.runtime import DEFAULT, Runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -139,3 +141,17 @@ def runtime_of() -> Runtime:
     """The injected effects: ``obj=Runtime(...)`` of click's test runner, else the defaults."""
     obj = click.get_current_context().find_root().obj
     return obj if isinstance(obj, Runtime) else DEFAULT
+
+
+def as_of_time(text: str | None) -> datetime:
+    """``--as-of``: an ISO date or datetime (UTC when no offset); default now."""
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(
+            f"--as-of {text!r} is not an ISO date or datetime",
+            "use e.g. 2025-06-30 or 2025-06-30T12:00:00+00:00",
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

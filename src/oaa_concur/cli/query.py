@@ -19,8 +19,7 @@ from typing import Any, Literal, get_args
 import click
 import orjson
 
-from oaa_concur.cli.options import common_options, settings_from
-from oaa_concur.cli.review import _as_of
+from oaa_concur.cli.options import as_of_time, common_options, settings_from
 from oaa_concur.errors import ConfigError
 from oaa_concur.review import query as q
 from oaa_concur.review.rules import load_rules
@@ -74,7 +73,7 @@ def access_command(
 ) -> None:
     """What USER (email, login, employee number or id) can do, over whom, and their findings."""
     with _reader(kwargs, snapshot) as r:
-        answer = q.access(r.db, r.snap, user, load_rules(rules_file), _as_of(as_of))
+        answer = q.access(r.db, r.snap, user, load_rules(rules_file), as_of_time(as_of))
     if fmt == "json":
         click.echo(q.json_text(answer.to_json()))
         return
@@ -148,7 +147,7 @@ def who_can_command(
     `who-can ROLE_OR_PERMISSION`: every holder of a role code, permission or product."""
     with _reader(kwargs, snapshot) as r:
         if user is not None and what.lower() == "approve":
-            _approvers(r, user, kind, fmt, _as_of(as_of))
+            _approvers(r, user, kind, fmt, as_of_time(as_of))
         elif user is not None:
             raise ConfigError(
                 f"who-can {what} takes no user", "use `who-can approve USER` or `who-can ROLE`"

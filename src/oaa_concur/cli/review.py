@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from oaa_concur.cli.options import common_options, settings_from
+from oaa_concur.cli.options import as_of_time, common_options, settings_from
 from oaa_concur.cli.output import result_record
 from oaa_concur.config import Settings
 from oaa_concur.errors import ConfigError, FindingsFailed
@@ -57,20 +57,6 @@ def _open(settings: Settings) -> SnapshotStore:
             "point OAA_CONCUR_STATE_DIR or --state-dir at a directory",
         )
     return SnapshotStore(settings.state_dir, retention=settings.retention)
-
-
-def _as_of(text: str | None) -> datetime:
-    """``--as-of``: an ISO date or datetime (UTC when no offset); default now."""
-    if text is None:
-        return datetime.now(UTC)
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(
-            f"--as-of {text!r} is not an ISO date or datetime",
-            "use e.g. 2025-06-30 or 2025-06-30T12:00:00+00:00",
-        ) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _target(out: Path | None) -> Path | TextIO | None:
@@ -215,7 +201,7 @@ def report(
 ) -> None:
     """Write the access review (findings, grants, approvers, delegates) of a snapshot."""
     settings = settings_from(kwargs)
-    store, now, which = _open(settings), _as_of(as_of), _csv_table(fmt, table)
+    store, now, which = _open(settings), as_of_time(as_of), _csv_table(fmt, table)
     outcome = report_snapshot(
         store,
         _target(out),
