@@ -43,7 +43,7 @@ from oaa_concur.review.sources import ResultSource, Source, StoreSource
 from oaa_concur.review.tables import COLUMNS, Stamp, Table
 from oaa_concur.review.workspace import Figures, FindingCounts, Workspace, collect, grant_walk
 from oaa_concur.safetext import visible
-from oaa_concur.state.files import make_dirs
+from oaa_concur.state.files import make_dirs, unwritable
 from oaa_concur.summary import figure_fields
 
 Format = Literal["html", "csv", "json", "xlsx"]
@@ -229,7 +229,9 @@ def document(ctx: Context) -> dict[str, Any]:
             {**asdict(e), "expires": e.expires.isoformat(), "active": e.active(as_of)}
             for e in ctx.rules.exemptions
         ],
-        "decisions": ctx.revocations.to_json() if ctx.revocations else None,
+        "decisions": ctx.revocations.to_json()
+        if ctx.revocations and ctx.revocations.total
+        else None,
     }
 
 
@@ -414,14 +416,20 @@ def private_output(path: Path) -> Iterator[IO[bytes]]:
     """A new file at ``path``, mode 0600, that replaces it only once completely written."""
     if not path.parent.exists():
         make_dirs(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:  # the parent is a file, or not writable
+        raise unwritable(path, exc) from None
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "wb", buffering=1 << 20) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        Path(tmp).replace(path)
+        try:
+            Path(tmp).replace(path)
+        except OSError as exc:  # e.g. ``path`` is a directory
+            raise unwritable(path, exc) from None
     except BaseException:
         with contextlib.suppress(OSError):
             Path(tmp).unlink()
