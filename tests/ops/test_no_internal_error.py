@@ -96,3 +96,27 @@ def test_bad_input_is_one_sentence(
         assert never not in output
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith(("error: ", "Error: ")), last
+
+
+def test_a_reader_that_goes_away_is_not_an_internal_error(
+    sim: RunningSimulator, tmp_path: Path
+) -> None:
+    """``oaa-concur report --format csv --out - | head -1``: the pipe closes under the CSV; the
+    command stops quietly (exit 0) instead of printing "internal error (BrokenPipeError)"."""
+    import subprocess
+    import sys
+
+    state = tmp_path / "state"
+    assert run_cli(["discover", "--no-push"], sim_env(sim, state)).exit_code == 0
+    args = [sys.executable, "-m", "oaa_concur", "report", "--format", "csv", "--out", "-"]
+    proc = subprocess.Popen(
+        [*args, "--state-dir", str(state)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(100)  # a first line, then the reader hangs up
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0, stderr
+    assert "internal error" not in stderr and "Traceback" not in stderr

@@ -13,6 +13,7 @@ short "internal error" line, with the traceback when the command was given ``-v`
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any, NoReturn
 
@@ -73,6 +74,11 @@ class Root(click.Group):
                 raise
             error_line(exc.format_message(), exc.exit_code, json_mode=True, error="UsageError")
             sys.exit(exc.exit_code)
+        except BrokenPipeError:
+            # the reader went away (``oaa-concur who-can ... | head``): nothing is wrong, and
+            # the interpreter must not complain again when it flushes stdout at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(ExitCode.OK)
         except (KeyboardInterrupt, click.exceptions.Abort):
             error_line(
                 "interrupted; nothing was pushed.",
