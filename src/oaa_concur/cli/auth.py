@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from oaa_concur.cli.options import common_options, runtime_of, settings_from
+from oaa_concur.cli.options import common_options, runtime_of, settings_from, text_or_json
 from oaa_concur.concur.auth import client_credentials
 from oaa_concur.concur.scopes import REQUIRED_SCOPES, ScopeReport
 from oaa_concur.concur.session import TokenStatus, check_refresh_token, exchange_request_token
@@ -152,14 +152,7 @@ def register_commands(group: click.Group) -> None:
             click.echo(f"refresh token:        {status.refresh_token}")
 
     @group.command("check")
-    @click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(("text", "json")),
-        default="text",
-        show_default=True,
-        help="json: one JSON object on one line.",
-    )
+    @text_or_json("one JSON object on one line")
     @common_options
     def check(fmt: str, **kwargs: Any) -> None:
         """Refresh once; show geolocation, company, scopes (what each missing one costs) and

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from oaa_concur.cli.options import common_options, runtime_of, settings_from
+from oaa_concur.cli.options import common_options, runtime_of, settings_from, text_or_json
 from oaa_concur.cli.output import error_line
 from oaa_concur.config import Secrets
 from oaa_concur.preflight import CheckResult, Preflight, run_preflight
@@ -44,14 +44,7 @@ def render_text(preflight: Preflight) -> str:
 
 def register(root: click.Group) -> None:
     @root.command("check")
-    @click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(("text", "json")),
-        default="text",
-        show_default=True,
-        help="json: one JSON object (every check) on one line.",
-    )
+    @text_or_json("one JSON object (every check) on one line")
     @common_options
     def check(fmt: str, **kwargs: Any) -> None:
         """Check configuration, state directory, Concur (refresh, scopes, token expiry) and

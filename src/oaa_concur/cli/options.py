@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -19,6 +19,9 @@ from oaa_concur.cli.logs import LOG, setup_logging
 from oaa_concur.config import LOG_FORMATS, Settings, resolve_settings, watched
 from oaa_concur.errors import ConfigError
 from oaa_concur.runtime import DEFAULT, Runtime
+
+if TYPE_CHECKING:
+    from oaa_concur.review.snapshot import SnapshotStore
 
 F = TypeVar("F", bound=Callable[..., Any])
 _VERBOSITY = "oaa_concur.verbosity"
@@ -155,3 +158,29 @@ def as_of_time(text: str | None) -> datetime:
             "use e.g. 2025-06-30 or 2025-06-30T12:00:00+00:00",
         ) from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def text_or_json(what: str) -> Callable[[F], F]:
+    """``--format text|json`` (default text) of the commands with a machine-readable answer;
+    ``what`` says what the JSON holds."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(("text", "json")),
+        default="text",
+        show_default=True,
+        help=f"json: {what}.",
+    )
+
+
+def open_store(settings: Settings) -> SnapshotStore:
+    """The state directory's snapshot store; a state directory that is a file is one
+    sentence (imported here: the commands without a store do not load it)."""
+    from oaa_concur.review.snapshot import SnapshotStore
+
+    if settings.state_dir.exists() and not settings.state_dir.is_dir():
+        raise ConfigError(
+            f"{settings.state_dir} is not a directory",
+            "point OAA_CONCUR_STATE_DIR or --state-dir at a directory",
+        )
+    return SnapshotStore(settings.state_dir, retention=settings.retention)

@@ -19,11 +19,10 @@ from typing import Any, Literal, get_args
 import click
 import orjson
 
-from oaa_concur.cli.options import as_of_time, common_options, settings_from
+from oaa_concur.cli.options import as_of_time, common_options, open_store, settings_from
 from oaa_concur.errors import ConfigError
 from oaa_concur.review import query as q
 from oaa_concur.review.rules import load_rules
-from oaa_concur.review.snapshot import SnapshotStore
 from oaa_concur.review.store import SnapshotReader
 from oaa_concur.safetext import one_line
 
@@ -43,7 +42,7 @@ _as_of_option = click.option(
 
 @contextmanager
 def _reader(kwargs: dict[str, Any], snapshot: int | None) -> Iterator[SnapshotReader]:
-    store = SnapshotStore(settings_from(kwargs).state_dir)
+    store = open_store(settings_from(kwargs))
     with store.read(store.resolve(snapshot).id) as reader:
         yield reader
 

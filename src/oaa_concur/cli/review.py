@@ -24,9 +24,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from oaa_concur.cli.options import as_of_time, common_options, settings_from
+from oaa_concur.cli.options import (
+    as_of_time,
+    common_options,
+    open_store,
+    settings_from,
+    text_or_json,
+)
 from oaa_concur.cli.output import result_record
-from oaa_concur.config import Settings
 from oaa_concur.errors import ConfigError, FindingsFailed
 from oaa_concur.review.decisions import evidence, import_decisions, write_evidence_csv
 from oaa_concur.review.diff import DIFF_FORMATS, FAIL_ON, RISKY, DiffFormat, FailOn, open_diff
@@ -46,17 +51,7 @@ _RIGHT = {"id", *_FIGURES}
 
 
 def _store(kwargs: dict[str, Any]) -> SnapshotStore:
-    return _open(settings_from(kwargs))
-
-
-def _open(settings: Settings) -> SnapshotStore:
-    """The state directory's store; a state directory that is a file is one sentence."""
-    if settings.state_dir.exists() and not settings.state_dir.is_dir():
-        raise ConfigError(
-            f"{settings.state_dir} is not a directory",
-            "point OAA_CONCUR_STATE_DIR or --state-dir at a directory",
-        )
-    return SnapshotStore(settings.state_dir, retention=settings.retention)
+    return open_store(settings_from(kwargs))
 
 
 def _target(out: Path | None) -> Path | TextIO | None:
@@ -201,7 +196,7 @@ def report(
 ) -> None:
     """Write the access review (findings, grants, approvers, delegates) of a snapshot."""
     settings = settings_from(kwargs)
-    store, now, which = _open(settings), as_of_time(as_of), _csv_table(fmt, table)
+    store, now, which = open_store(settings), as_of_time(as_of), _csv_table(fmt, table)
     outcome = report_snapshot(
         store,
         _target(out),
@@ -254,14 +249,7 @@ def diff_command(
 
 
 @click.command("snapshots")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("text", "json")),
-    default="text",
-    show_default=True,
-    help="json: one JSON object (the store and every snapshot) on one line.",
-)
+@text_or_json("one JSON object (the store and every snapshot) on one line")
 @common_options
 def snapshots(fmt: str, **kwargs: Any) -> None:
     """List the recorded snapshots."""
